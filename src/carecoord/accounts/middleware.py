@@ -1,0 +1,54 @@
+"""Session rules for the web app: idle timeout and a required second factor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from carecoord.accounts.permissions import requires_mfa
+
+_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/fhir", "/favicon")
+_LAST_SEEN = "carecoord_last_seen"
+
+
+class IdleTimeoutMiddleware:
+    """Log a web session out after ``CARECOORD_SESSION_IDLE_MINUTES`` without a request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and not request.path.startswith("/fhir"):
+            now = time.time()
+            last = request.session.get(_LAST_SEEN)
+            if last is not None and now - float(last) > settings.SESSION_IDLE_MINUTES * 60:
+                logout(request)
+                login = reverse("accounts:login")
+                return HttpResponseRedirect(f"{login}?{urlencode({'next': request.path, 'timeout': 1})}")
+            request.session[_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class MfaRequiredMiddleware:
+    """Until the second factor is verified, a signed-in user can only reach the sign-in pages."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            settings.MFA_REQUIRED
+            and user.is_authenticated
+            and not request.path.startswith(_EXEMPT_PREFIXES)
+            and requires_mfa(user)  # type: ignore[arg-type]
+            and not user.is_verified()  # type: ignore[union-attr]
+        ):
+            return HttpResponseRedirect(reverse("accounts:mfa") + "?" + urlencode({"next": request.get_full_path()}))
+        return self.get_response(request)

@@ -1,0 +1,181 @@
+"""Writing the audit trail and break-the-glass grants.
+
+``record`` is the only writer of AuditRecord. It runs in its own transaction (or the caller's), takes the
+chain lock, reads the previous hash and appends.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from carecoord.audit.models import (
+    AuditAction,
+    AuditOutcome,
+    AuditRecord,
+    BreakGlassGrant,
+    BreakGlassStatus,
+    Purpose,
+)
+from carecoord.common.errors import AccessDenied, ValidationFailed
+from carecoord.common.middleware import current_origin
+
+if TYPE_CHECKING:
+    from carecoord.accounts.models import User
+    from carecoord.patients.models import Patient
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK_KEY = 0x0CA2EC02D  # PostgreSQL advisory lock serialising appends to the chain
+
+HASHED_FIELDS = (
+    "id",
+    "recorded_at",
+    "user_id",
+    "username",
+    "organization_id",
+    "role",
+    "patient_id",
+    "object_type",
+    "object_id",
+    "action",
+    "outcome",
+    "purpose",
+    "channel",
+    "client_address",
+    "request_id",
+    "detail",
+)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def content_hash(record: AuditRecord) -> str:
+    """The hash a record must carry, given its content and the previous record's hash."""
+    body = {name: _canonical(getattr(record, name)) for name in HASHED_FIELDS}
+    payload = record.previous_hash.encode() + b"|" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    # SQLite: transactions begin IMMEDIATE (see config.py), so the write lock is already held.
+
+
+def record(
+    *,
+    by: User | None,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    patient: Patient | uuid.UUID | None = None,
+    outcome: str = AuditOutcome.SUCCESS,
+    purpose: str = Purpose.TREATMENT,
+    detail: dict[str, Any] | None = None,
+    username: str = "",
+) -> AuditRecord:
+    """Append one record to the audit trail."""
+    origin = current_origin()
+    patient_id = patient if isinstance(patient, uuid.UUID) or patient is None else patient.pk
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditRecord.objects.order_by("-id").values_list("id", "hash").first()
+        entry = AuditRecord(
+            id=(last[0] + 1) if last else 1,
+            recorded_at=timezone.now(),
+            user=by,
+            username=(by.username if by is not None else username)[:150],
+            organization_id=by.organization_id if by is not None else None,
+            role=by.role if by is not None else "",
+            patient_id=patient_id,
+            object_type=object_type,
+            object_id=str(object_id)[:64],
+            action=action,
+            outcome=outcome,
+            purpose=purpose,
+            channel=origin.channel,
+            client_address=origin.client_address,
+            request_id=origin.request_id,
+            detail=detail or {},
+            previous_hash=last[1] if last else GENESIS_HASH,
+        )
+        entry.hash = content_hash(entry)
+        entry.save(force_insert=True)
+    return entry
+
+
+def break_glass(*, user: User, patient: Patient, reason: str) -> BreakGlassGrant:
+    """Grant emergency access with a stated reason; audited and queued for supervisor review."""
+    from carecoord.accounts.permissions import Capability, can
+
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise ValidationFailed("State the reason for emergency access (at least 10 characters).", field="reason")
+    if not can(user, Capability.BREAK_GLASS):
+        record(by=user, action=AuditAction.BREAK_GLASS, object_type="Patient", object_id=str(patient.pk),
+               patient=patient, outcome=AuditOutcome.DENIED, purpose=Purpose.EMERGENCY)
+        raise AccessDenied("Your role may not use emergency access.")
+    now = timezone.now()
+    with transaction.atomic():
+        grant = BreakGlassGrant.objects.create(
+            user=user,
+            organization_id=user.organization_id,
+            patient=patient,
+            reason=reason,
+            granted_at=now,
+            expires_at=now + datetime.timedelta(hours=settings.BREAK_GLASS_HOURS),
+        )
+        record(
+            by=user,
+            action=AuditAction.BREAK_GLASS,
+            object_type="Patient",
+            object_id=str(patient.pk),
+            patient=patient,
+            purpose=Purpose.EMERGENCY,
+            detail={"reason": reason, "grant": str(grant.pk), "expires_at": grant.expires_at.isoformat()},
+        )
+    return grant
+
+
+def review_break_glass(*, grant: BreakGlassGrant, by: User, appropriate: bool, note: str = "") -> BreakGlassGrant:
+    """A supervisor records whether an emergency access was appropriate."""
+    from carecoord.accounts.permissions import Capability, can
+
+    if not can(by, Capability.REVIEW_BREAK_GLASS) or by.organization_id != grant.organization_id:
+        raise AccessDenied("Only a supervisor of the same organization may review this emergency access.")
+    if grant.user_id == by.pk:
+        raise AccessDenied("You may not review your own emergency access.")
+    if grant.status != BreakGlassStatus.PENDING:
+        raise ValidationFailed("This emergency access has already been reviewed.", code="already-reviewed")
+    if not appropriate and not note.strip():
+        raise ValidationFailed("Say why the access was not appropriate.", field="note")
+    with transaction.atomic():
+        grant.status = BreakGlassStatus.APPROPRIATE if appropriate else BreakGlassStatus.INAPPROPRIATE
+        grant.reviewed_by = by
+        grant.reviewed_at = timezone.now()
+        grant.review_note = note.strip()
+        grant.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+        record(
+            by=by,
+            action=AuditAction.REVIEW,
+            object_type="BreakGlassGrant",
+            object_id=str(grant.pk),
+            patient=grant.patient_id,
+            purpose=Purpose.OPERATIONS,
+            detail={"status": grant.status, "note": grant.review_note},
+        )
+    return grant

@@ -1,0 +1,1 @@
+"""Shared helpers with no models: errors, request context, text normalisation."""

@@ -1,0 +1,134 @@
+"""Reading and validating configuration from the environment.
+
+Every setting CareCoord reads comes through here, so that a bad value stops start-up with one clear message
+naming the variable instead of failing later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class ConfigurationError(Exception):
+    """A setting in the environment is missing or invalid."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env_str(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be 1/0, true/false, yes/no or on/off, not {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum or (maximum is not None and number > maximum):
+        upper = f" and at most {maximum}" if maximum is not None else ""
+        raise ConfigurationError(f"{name} must be at least {minimum}{upper}, not {number}")
+    return number
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = env_str(name, default)
+    assert value is not None
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"{name} is not a known IANA time zone: {value!r}") from None
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env_str(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """A parsed database URL, ready to become a Django DATABASES entry."""
+
+    url: str
+    settings: dict[str, object]
+
+
+def parse_database_url(url: str, *, base_dir: Path, variable: str) -> DatabaseConfig:
+    """Turn ``sqlite:///path`` or ``postgresql://user:pass@host:port/name`` into Django settings."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        raw_path = unquote(url[len("sqlite://") :])
+        if raw_path.startswith("/"):
+            raw_path = raw_path[1:]
+        if raw_path in {"", ":memory:"}:
+            raise ConfigurationError(f"{variable} must name an SQLite file, e.g. sqlite:///var/carecoord.sqlite3")
+        path = Path(raw_path)
+        if not path.is_absolute():
+            path = base_dir / path
+        return DatabaseConfig(
+            url=url,
+            settings={
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(path),
+                "OPTIONS": {
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                    "init_command": (
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+                        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
+                    ),
+                },
+                "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
+            },
+        )
+    if scheme in {"postgres", "postgresql", "postgresql+psycopg"}:
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ConfigurationError(f"{variable} must name a database, e.g. postgresql://localhost/carecoord")
+        options: dict[str, object] = {}
+        for key, values in parse_qs(parts.query).items():
+            options[key] = values[-1]
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigurationError(f"{variable} has an invalid port") from None
+        return DatabaseConfig(
+            url=url,
+            settings={
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": name,
+                "USER": unquote(parts.username or ""),
+                "PASSWORD": unquote(parts.password or ""),
+                "HOST": unquote(parts.hostname or ""),
+                "PORT": str(port or ""),
+                "CONN_MAX_AGE": 60,
+                "CONN_HEALTH_CHECKS": True,
+                "OPTIONS": options,
+            },
+        )
+    raise ConfigurationError(
+        f"{variable} must start with sqlite:/// or postgresql://, not {scheme + '://' if scheme else url!r}"
+    )

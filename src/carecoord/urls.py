@@ -1,0 +1,12 @@
+"""URL map: the web app at /, FHIR R4 at /fhir/, health check at /healthz."""
+
+from django.urls import include, path
+
+from carecoord.web.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("fhir/", include("carecoord.fhir.urls")),
+    path("accounts/", include("carecoord.accounts.urls")),
+    path("", include("carecoord.web.urls")),
+]
