@@ -101,7 +101,6 @@ def parse_database_url(url: str, *, base_dir: Path, variable: str) -> DatabaseCo
                         "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
                     ),
                 },
-                "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
             },
         )
     if scheme in {"postgres", "postgresql", "postgresql+psycopg"}:

@@ -1,0 +1,64 @@
+"""The access rule, branch by branch, through access_patient (the one door)."""
+
+import pytest
+
+from carecoord.audit.actions import break_glass
+from carecoord.audit.models import AuditRecord
+from carecoord.careteams.models import CareTeam, CareTeamMember
+from carecoord.common.errors import AccessDenied, NotFound
+from carecoord.patients.access import access_patient, search_accessible_patients
+
+
+def test_same_organization_sees_assigned_patient(maria, bob_coordinator):
+    assert access_patient(bob_coordinator, maria.pk).pk == maria.pk
+    last = AuditRecord.objects.last()
+    assert (last.action, last.outcome, last.username, last.patient_id) == ("read", "success", "bob_coordinator", maria.pk)
+
+
+def test_other_organization_is_denied_and_audited(maria, eve_outsider):
+    with pytest.raises(AccessDenied):
+        access_patient(eve_outsider, maria.pk)
+    last = AuditRecord.objects.last()
+    assert (last.outcome, last.username, last.detail["basis"]) == ("denied", "eve_outsider", "no-relationship")
+
+
+def test_care_team_place_grants_access(maria, eve_outsider):
+    team = CareTeam.objects.create(patient=maria)
+    CareTeamMember.objects.create(care_team=team, user=eve_outsider, role="care_manager")
+    assert access_patient(eve_outsider, maria.pk).access_basis == "care-team"
+
+
+def test_ended_care_team_place_does_not(maria, eve_outsider):
+    import datetime
+
+    team = CareTeam.objects.create(patient=maria)
+    CareTeamMember.objects.create(care_team=team, user=eve_outsider, role="care_manager",
+                                  start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2021, 1, 1))
+    with pytest.raises(AccessDenied):
+        access_patient(eve_outsider, maria.pk)
+
+
+def test_break_the_glass_grants_emergency_access(maria, eve_outsider):
+    break_glass(user=eve_outsider, patient=maria, reason="Patient in our ED, unresponsive, need contacts")
+    patient = access_patient(eve_outsider, maria.pk)
+    assert patient.access_basis == "break-glass"
+    assert AuditRecord.objects.last().purpose == "ETREAT"
+
+
+@pytest.mark.parametrize("persona", ["cbo_carla", "audrey_auditor", "olga_admin"])
+def test_roles_without_patient_access_are_denied(request, maria, persona):
+    user = request.getfixturevalue(persona)
+    with pytest.raises(AccessDenied):
+        access_patient(user, maria.pk)
+
+
+def test_unknown_and_malformed_ids_are_not_found(alice_rn):
+    with pytest.raises(NotFound):
+        access_patient(alice_rn, "not-a-uuid")
+    with pytest.raises(NotFound):
+        access_patient(alice_rn, "00000000-0000-0000-0000-000000000000")
+
+
+def test_search_only_returns_visible_people(maria, alice_rn, eve_outsider):
+    assert [p.pk for p in search_accessible_patients(alice_rn, "garcia maria").patients] == [maria.pk]
+    assert search_accessible_patients(eve_outsider, "garcia maria").patients == []

@@ -1,0 +1,14 @@
+"""Test-run environment, set before Django reads its settings.
+
+Tests run with production-like settings (no debug). ``CARECOORD_TEST_DATABASE_URL`` switches the suite to
+PostgreSQL; otherwise SQLite (in memory).
+"""
+
+import os
+
+os.environ.setdefault("CARECOORD_SECRET_KEY", "test-secret-key-" + "x" * 40)
+os.environ.pop("CARECOORD_DEBUG", None)
+os.environ["CARECOORD_DATABASE_URL"] = os.environ.get(
+    "CARECOORD_TEST_DATABASE_URL", "sqlite:///var/test-carecoord.sqlite3"
+)
+os.environ.setdefault("CARECOORD_MFA_REQUIRED", "1")
