@@ -25,20 +25,26 @@ def cbo(db):
 @pytest.fixture
 def alice_rn(agency):
     """A licensed nurse care manager at the agency."""
-    return make_user("alice_rn", role="licensed_care_manager", organization=agency, licensed=True,
-                     first_name="Alice", last_name="Nguyen")
+    return make_user(
+        "alice_rn",
+        role="licensed_care_manager",
+        organization=agency,
+        licensed=True,
+        first_name="Alice",
+        last_name="Nguyen",
+    )
 
 
 @pytest.fixture
 def bob_coordinator(agency):
-    return make_user("bob_coordinator", role="care_coordinator", organization=agency,
-                     first_name="Bob", last_name="Okafor")
+    return make_user(
+        "bob_coordinator", role="care_coordinator", organization=agency, first_name="Bob", last_name="Okafor"
+    )
 
 
 @pytest.fixture
 def sam_supervisor(agency):
-    return make_user("sam_supervisor", role="supervisor", organization=agency,
-                     first_name="Sam", last_name="Rivera")
+    return make_user("sam_supervisor", role="supervisor", organization=agency, first_name="Sam", last_name="Rivera")
 
 
 @pytest.fixture
@@ -54,8 +60,9 @@ def audrey_auditor(agency):
 @pytest.fixture
 def eve_outsider(other_agency):
     """A care manager at another agency, with no relationship to the agency's patients."""
-    return make_user("eve_outsider", role="care_manager", organization=other_agency,
-                     first_name="Eve", last_name="Marsh")
+    return make_user(
+        "eve_outsider", role="care_manager", organization=other_agency, first_name="Eve", last_name="Marsh"
+    )
 
 
 @pytest.fixture

@@ -33,8 +33,10 @@ if _secret is None:
         raise ConfigurationError(
             "CARECOORD_SECRET_KEY is required (set CARECOORD_DEBUG=1 only for local development and the demo)"
         )
-    _secret = "insecure-debug-only-" + secrets.token_urlsafe(8) if env_bool("CARECOORD_RANDOM_DEBUG_KEY") else (
-        "insecure-debug-only-key-do-not-use-in-production"
+    _secret = (
+        "insecure-debug-only-" + secrets.token_urlsafe(8)
+        if env_bool("CARECOORD_RANDOM_DEBUG_KEY")
+        else ("insecure-debug-only-key-do-not-use-in-production")
     )
 elif len(_secret) < 32:
     raise ConfigurationError("CARECOORD_SECRET_KEY must be at least 32 characters long")

@@ -59,15 +59,32 @@ def create_organization(*, name: str, type: str, by: User | None, **details: str
         raise Conflict(f"An organization named {name!r} already exists.", code="duplicate-name", field="name")
     with transaction.atomic():
         organization = Organization.objects.create(name=name, type=type, **details)
-        record(by=by, action=AuditAction.CREATE, object_type="Organization", object_id=str(organization.pk),
-               purpose=Purpose.OPERATIONS, username="cli" if by is None else "")
+        record(
+            by=by,
+            action=AuditAction.CREATE,
+            object_type="Organization",
+            object_id=str(organization.pk),
+            purpose=Purpose.OPERATIONS,
+            username="cli" if by is None else "",
+        )
     return organization
 
 
 def update_organization(*, organization: Organization, by: User | None, **changes: object) -> Organization:
     _require_admin(by, organization)
-    allowed = {"name", "active", "npi", "tax_id", "phone", "email", "address_line", "city", "state",
-               "postal_code", "time_zone"}
+    allowed = {
+        "name",
+        "active",
+        "npi",
+        "tax_id",
+        "phone",
+        "email",
+        "address_line",
+        "city",
+        "state",
+        "postal_code",
+        "time_zone",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))}.")
@@ -77,8 +94,15 @@ def update_organization(*, organization: Organization, by: User | None, **change
         organization.version += 1
         organization.updated_at = timezone.now()
         organization.save()
-        record(by=by, action=AuditAction.UPDATE, object_type="Organization", object_id=str(organization.pk),
-               purpose=Purpose.OPERATIONS, detail={"fields": sorted(changes)}, username="cli" if by is None else "")
+        record(
+            by=by,
+            action=AuditAction.UPDATE,
+            object_type="Organization",
+            object_id=str(organization.pk),
+            purpose=Purpose.OPERATIONS,
+            detail={"fields": sorted(changes)},
+            username="cli" if by is None else "",
+        )
     return organization
 
 
@@ -90,8 +114,14 @@ def affiliate(*, source: Organization, target: Organization, kind: str, by: User
         affiliation, _ = Affiliation.objects.update_or_create(
             source=source, target=target, kind=kind, defaults={"active": True, "end_date": None}
         )
-        record(by=by, action=AuditAction.CREATE, object_type="Affiliation", object_id=str(affiliation.pk),
-               purpose=Purpose.OPERATIONS, username="cli" if by is None else "")
+        record(
+            by=by,
+            action=AuditAction.CREATE,
+            object_type="Affiliation",
+            object_id=str(affiliation.pk),
+            purpose=Purpose.OPERATIONS,
+            username="cli" if by is None else "",
+        )
     return affiliation
 
 
@@ -172,9 +202,15 @@ def create_user(
                     user=user, family_name=last_name or username, given_name=first_name, email=email
                 )
                 PractitionerRole.objects.create(practitioner=practitioner, organization=organization, code=role)
-            record(by=by, action=AuditAction.CREATE, object_type="User", object_id=str(user.pk),
-                   purpose=Purpose.OPERATIONS, detail={"username": username, "role": role},
-                   username="cli" if by is None else "")
+            record(
+                by=by,
+                action=AuditAction.CREATE,
+                object_type="User",
+                object_id=str(user.pk),
+                purpose=Purpose.OPERATIONS,
+                detail={"username": username, "role": role},
+                username="cli" if by is None else "",
+            )
     except IntegrityError as error:
         raise Conflict(f"The username {username!r} is taken.", code="duplicate-username") from error
     return user
@@ -188,19 +224,39 @@ def add_license(*, user: User, data: LicenseData, by: User | None) -> License:
     if len(data.state.strip()) != 2:
         raise ValidationFailed("Use the two-letter state code.", field="state")
     license = License.objects.create(
-        user=user, type=data.type, number=data.number.strip(), state=data.state.strip().upper(),
+        user=user,
+        type=data.type,
+        number=data.number.strip(),
+        state=data.state.strip().upper(),
         expires_on=data.expires_on,
     )
-    record(by=by, action=AuditAction.SECURITY, object_type="License", object_id=str(license.pk),
-           purpose=Purpose.OPERATIONS, detail={"user": str(user.pk), "type": data.type},
-           username="cli" if by is None else "")
+    record(
+        by=by,
+        action=AuditAction.SECURITY,
+        object_type="License",
+        object_id=str(license.pk),
+        purpose=Purpose.OPERATIONS,
+        detail={"user": str(user.pk), "type": data.type},
+        username="cli" if by is None else "",
+    )
     return license
 
 
 def update_user(*, user: User, by: User | None, **changes: object) -> User:
     _require_admin(by, user.organization)
-    allowed = {"first_name", "last_name", "email", "title", "role", "is_active", "education", "years_experience",
-               "languages", "phone", "supervisor"}
+    allowed = {
+        "first_name",
+        "last_name",
+        "email",
+        "title",
+        "role",
+        "is_active",
+        "education",
+        "years_experience",
+        "languages",
+        "phone",
+        "supervisor",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))}.")
@@ -212,8 +268,15 @@ def update_user(*, user: User, by: User | None, **changes: object) -> User:
         for key, value in changes.items():
             setattr(user, key, value)
         user.save()
-        record(by=by, action=AuditAction.SECURITY, object_type="User", object_id=str(user.pk),
-               purpose=Purpose.OPERATIONS, detail={"fields": sorted(changes)}, username="cli" if by is None else "")
+        record(
+            by=by,
+            action=AuditAction.SECURITY,
+            object_type="User",
+            object_id=str(user.pk),
+            purpose=Purpose.OPERATIONS,
+            detail={"fields": sorted(changes)},
+            username="cli" if by is None else "",
+        )
     return user
 
 
@@ -223,8 +286,14 @@ def set_password(*, user: User, password: str, by: User | None) -> User:
         user.set_password(password)
         user.password_changed_at = timezone.now()
         user.save(update_fields=["password", "password_changed_at"])
-        record(by=by or user, action=AuditAction.SECURITY, object_type="User", object_id=str(user.pk),
-               purpose=Purpose.OPERATIONS, detail={"change": "password"})
+        record(
+            by=by or user,
+            action=AuditAction.SECURITY,
+            object_type="User",
+            object_id=str(user.pk),
+            purpose=Purpose.OPERATIONS,
+            detail={"change": "password"},
+        )
     return user
 
 
@@ -241,8 +310,14 @@ def confirm_totp(*, device: TOTPDevice, token: str) -> bool:
         TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        record(by=device.user, action=AuditAction.SECURITY, object_type="User", object_id=str(device.user.pk),
-               purpose=Purpose.OPERATIONS, detail={"change": "mfa-enrolled"})
+        record(
+            by=device.user,
+            action=AuditAction.SECURITY,
+            object_type="User",
+            object_id=str(device.user.pk),
+            purpose=Purpose.OPERATIONS,
+            detail={"change": "mfa-enrolled"},
+        )
     return True
 
 
@@ -250,8 +325,15 @@ def reset_mfa(*, user: User, by: User | None) -> None:
     _require_admin(by, user.organization)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        record(by=by, action=AuditAction.SECURITY, object_type="User", object_id=str(user.pk),
-               purpose=Purpose.OPERATIONS, detail={"change": "mfa-reset"}, username="cli" if by is None else "")
+        record(
+            by=by,
+            action=AuditAction.SECURITY,
+            object_type="User",
+            object_id=str(user.pk),
+            purpose=Purpose.OPERATIONS,
+            detail={"change": "mfa-reset"},
+            username="cli" if by is None else "",
+        )
 
 
 def _digest(token: str) -> str:
@@ -274,8 +356,14 @@ def create_token(*, user: User, by: User | None, name: str = "", days: int | Non
             digest=_digest(plain),
             expires_at=timezone.now() + datetime.timedelta(days=lifetime),
         )
-        record(by=by or user, action=AuditAction.SECURITY, object_type="ApiToken", object_id=str(token.pk),
-               purpose=Purpose.OPERATIONS, detail={"change": "token-created", "user": str(user.pk)})
+        record(
+            by=by or user,
+            action=AuditAction.SECURITY,
+            object_type="ApiToken",
+            object_id=str(token.pk),
+            purpose=Purpose.OPERATIONS,
+            detail={"change": "token-created", "user": str(user.pk)},
+        )
     return token, plain
 
 
@@ -283,8 +371,14 @@ def revoke_token(*, token: ApiToken, by: User | None) -> ApiToken:
     with transaction.atomic():
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record(by=by or token.user, action=AuditAction.SECURITY, object_type="ApiToken", object_id=str(token.pk),
-               purpose=Purpose.OPERATIONS, detail={"change": "token-revoked"})
+        record(
+            by=by or token.user,
+            action=AuditAction.SECURITY,
+            object_type="ApiToken",
+            object_id=str(token.pk),
+            purpose=Purpose.OPERATIONS,
+            detail={"change": "token-revoked"},
+        )
     return token
 
 

@@ -30,7 +30,7 @@ class IdleTimeoutMiddleware:
             if last is not None and now - float(last) > settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)
                 login = reverse("accounts:login")
-                return HttpResponseRedirect(f"{login}?{urlencode({'next': request.path, 'timeout': 1})}")
+                return HttpResponseRedirect(f"{login}?{urlencode({'next': request.path, 'timeout': '1'})}")
             request.session[_LAST_SEEN] = now
         return self.get_response(request)
 
@@ -47,8 +47,8 @@ class MfaRequiredMiddleware:
             settings.MFA_REQUIRED
             and user.is_authenticated
             and not request.path.startswith(_EXEMPT_PREFIXES)
-            and requires_mfa(user)  # type: ignore[arg-type]
-            and not user.is_verified()  # type: ignore[union-attr]
+            and requires_mfa(user)
+            and not user.is_verified()  # type: ignore[attr-defined]
         ):
             return HttpResponseRedirect(reverse("accounts:mfa") + "?" + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)

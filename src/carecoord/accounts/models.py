@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
@@ -99,12 +99,9 @@ class User(AbstractUser):
     education = models.CharField(max_length=200, blank=True, help_text="Highest degree, e.g. BSN, MSW")
     years_experience = models.PositiveSmallIntegerField(null=True, blank=True)
     languages = models.JSONField(default=list, blank=True, help_text="BCP-47 codes the user works in")
-    supervisor = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supervisees"
-    )
+    supervisor = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supervisees")
     password_changed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
     REQUIRED_FIELDS = ["email"]
 
     class Meta:

@@ -126,8 +126,15 @@ def break_glass(*, user: User, patient: Patient, reason: str) -> BreakGlassGrant
     if len(reason) < 10:
         raise ValidationFailed("State the reason for emergency access (at least 10 characters).", field="reason")
     if not can(user, Capability.BREAK_GLASS):
-        record(by=user, action=AuditAction.BREAK_GLASS, object_type="Patient", object_id=str(patient.pk),
-               patient=patient, outcome=AuditOutcome.DENIED, purpose=Purpose.EMERGENCY)
+        record(
+            by=user,
+            action=AuditAction.BREAK_GLASS,
+            object_type="Patient",
+            object_id=str(patient.pk),
+            patient=patient,
+            outcome=AuditOutcome.DENIED,
+            purpose=Purpose.EMERGENCY,
+        )
         raise AccessDenied("Your role may not use emergency access.")
     now = timezone.now()
     with transaction.atomic():

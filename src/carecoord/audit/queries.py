@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -79,7 +80,7 @@ def list_records(criteria: AuditFilter) -> QuerySet[AuditRecord]:
     return records.order_by("-id")
 
 
-def list_pending_break_glass(*, organization_id: object) -> QuerySet[BreakGlassGrant]:
+def list_pending_break_glass(*, organization_id: uuid.UUID | str) -> QuerySet[BreakGlassGrant]:
     return (
         BreakGlassGrant.objects.filter(organization_id=organization_id, status=BreakGlassStatus.PENDING)
         .select_related("user", "patient")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from carecoord.careteams.models import CareTeamMember, CareTeamStatus
 
 
-def active_places(*, user_id: object) -> QuerySet[CareTeamMember]:
+def active_places(*, user_id: uuid.UUID | str) -> QuerySet[CareTeamMember]:
     """The user's current places on active care teams."""
     today = timezone.localdate()
     return CareTeamMember.objects.filter(

@@ -102,8 +102,14 @@ def access_patient(
     """Fetch a person's record for ``user``; audited whether allowed, denied or not found."""
     patient = _load(user, patient_id, for_update=action != AuditAction.READ)
     if patient is None:
-        record(by=user, action=action, object_type=object_type, object_id=str(object_id or patient_id)[:64],
-               outcome=AuditOutcome.FAILED, detail={"reason": "not-found"})
+        record(
+            by=user,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id or patient_id)[:64],
+            outcome=AuditOutcome.FAILED,
+            detail={"reason": "not-found"},
+        )
         raise NotFound(f"No person with id {patient_id}.")
     decision = _decide(user, patient)
     record(
@@ -172,8 +178,14 @@ def access_contact(user: User, contact_id: object) -> PatientContact:
         raise NotFound(f"No contact with id {contact_id}.") from None
     patient_id = PatientContact.objects.filter(pk=key).values_list("patient_id", flat=True).first()
     if patient_id is None:
-        record(by=user, action=AuditAction.READ, object_type="RelatedPerson", object_id=str(key),
-               outcome=AuditOutcome.FAILED, detail={"reason": "not-found"})
+        record(
+            by=user,
+            action=AuditAction.READ,
+            object_type="RelatedPerson",
+            object_id=str(key),
+            outcome=AuditOutcome.FAILED,
+            detail={"reason": "not-found"},
+        )
         raise NotFound(f"No contact with id {contact_id}.")
     access_patient(user, patient_id, object_type="RelatedPerson", object_id=str(key))
     return PatientContact.objects.select_related("patient").get(pk=key)

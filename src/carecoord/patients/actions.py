@@ -218,8 +218,9 @@ def register_patient(
                 detail={"possible_duplicates": [str(c.patient_id) for c in candidates]} if candidates else None,
             )
     except IntegrityError as error:
-        raise Conflict("An identifier was registered to another person at the same moment; try again.",
-                       code="duplicate-identifier") from error
+        raise Conflict(
+            "An identifier was registered to another person at the same moment; try again.", code="duplicate-identifier"
+        ) from error
     return Registration(patient=patient, warnings=candidates)
 
 
@@ -244,11 +245,18 @@ def update_patient(*, patient: Patient, data: PatientData, by: User, expected_ve
             _write_children(current, data)
             _replace_contacts(current, data)
             _store_version(current, by=by, change="update")
-            record(by=by, action=AuditAction.UPDATE, object_type="Patient", object_id=str(current.pk),
-                   patient=current, detail={"version": current.version})
+            record(
+                by=by,
+                action=AuditAction.UPDATE,
+                object_type="Patient",
+                object_id=str(current.pk),
+                patient=current,
+                detail={"version": current.version},
+            )
     except IntegrityError as error:
-        raise Conflict("An identifier was registered to another person at the same moment; try again.",
-                       code="duplicate-identifier") from error
+        raise Conflict(
+            "An identifier was registered to another person at the same moment; try again.", code="duplicate-identifier"
+        ) from error
     return current
 
 
@@ -258,8 +266,14 @@ def assign_patient(*, patient: Patient, organization: Organization, kind: str, b
         assignment, _ = PatientAssignment.objects.get_or_create(
             patient=patient, organization=organization, kind=kind, end_date=None
         )
-        record(by=by, action=AuditAction.CREATE, object_type="PatientAssignment", object_id=str(assignment.pk),
-               patient=patient, detail={"organization": str(organization.pk), "kind": kind})
+        record(
+            by=by,
+            action=AuditAction.CREATE,
+            object_type="PatientAssignment",
+            object_id=str(assignment.pk),
+            patient=patient,
+            detail={"organization": str(organization.pk), "kind": kind},
+        )
     return assignment
 
 
@@ -267,6 +281,12 @@ def end_assignment(*, assignment: PatientAssignment, by: User | None) -> Patient
     with transaction.atomic():
         assignment.end_date = timezone.localdate()
         assignment.save(update_fields=["end_date"])
-        record(by=by, action=AuditAction.UPDATE, object_type="PatientAssignment", object_id=str(assignment.pk),
-               patient=assignment.patient_id, detail={"ended": assignment.end_date.isoformat()})
+        record(
+            by=by,
+            action=AuditAction.UPDATE,
+            object_type="PatientAssignment",
+            object_id=str(assignment.pk),
+            patient=assignment.patient_id,
+            detail={"ended": assignment.end_date.isoformat()},
+        )
     return assignment

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -32,15 +33,17 @@ US_STATES = frozenset(
 )
 _CIN = re.compile(r"^[A-Z]{2}\d{5}[A-Z]$")
 # Medicare Beneficiary Identifier: 11 characters, positions typed as CMS defines; S, L, O, I, B, Z never used.
-_MBI = re.compile(r"^[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d"
-                  r"[AC-HJKMNP-RT-Y]{2}\d{2}$")
+_MBI = re.compile(
+    r"^[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d"
+    r"[AC-HJKMNP-RT-Y]{2}\d{2}$"
+)
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _POSTAL = re.compile(r"^\d{5}(-\d{4})?$")
 
 MBI_SYSTEM = "http://hl7.org/fhir/sid/us-mbi"
 
 
-def identifier_system(kind: str, *, organization_id: object = None) -> str:
+def identifier_system(kind: str, *, organization_id: uuid.UUID | str | None = None) -> str:
     """The canonical system URI for an identifier kind (MRNs are per organization)."""
     base = settings.FHIR_BASE_URL
     if kind == IdentifierKind.MEDICARE_MBI:
@@ -74,7 +77,7 @@ class IdentifierData:
     kind: str
     value: str
     system: str = ""
-    assigner_id: object = None
+    assigner_id: uuid.UUID | str | None = None
 
 
 @dataclass
@@ -102,7 +105,7 @@ class CoverageData:
     payer_name: str
     member_id: str
     plan_type: str = ""
-    payer_id: object = None
+    payer_id: uuid.UUID | str | None = None
     start_date: datetime.date | None = None
     end_date: datetime.date | None = None
 
@@ -135,8 +138,8 @@ class PatientData:
     email: str = ""
     deceased_date: datetime.date | None = None
     active: bool = True
-    primary_care_provider_id: object = None
-    primary_care_organization_id: object = None
+    primary_care_provider_id: uuid.UUID | str | None = None
+    primary_care_organization_id: uuid.UUID | str | None = None
     identifiers: list[IdentifierData] = field(default_factory=list)
     addresses: list[AddressData] = field(default_factory=list)
     phones: list[PhoneData] = field(default_factory=list)
@@ -160,8 +163,8 @@ class _Errors:
         self.items.setdefault(path, []).append(message)
 
 
-def validate(data: PatientData, *, registering_organization_id: object = None) -> PatientData:
-    """Clean ``data`` in place (trim, upper-case codes, fill systems) and raise ValidationFailed listing all problems."""
+def validate(data: PatientData, *, registering_organization_id: uuid.UUID | str | None = None) -> PatientData:
+    """Clean ``data`` in place (trim, upper-case codes, fill systems); raise ValidationFailed listing all problems."""
     errors = _Errors()
     data.family_name = data.family_name.strip()
     data.given_names = " ".join(data.given_names.split())

@@ -99,6 +99,9 @@ class PatientNameToken(models.Model):
         ]
         constraints = [models.UniqueConstraint(fields=["patient", "token"], name="patient_token_unique")]
 
+    def __str__(self) -> str:
+        return self.token
+
 
 class IdentifierKind(models.TextChoices):
     MRN = "mrn", "Medical record number"
@@ -276,3 +279,6 @@ class PatientVersion(models.Model):
     class Meta:
         ordering = ["patient", "-version"]
         constraints = [models.UniqueConstraint(fields=["patient", "version"], name="patient_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} v{self.version}"

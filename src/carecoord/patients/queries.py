@@ -130,9 +130,7 @@ def find_possible_duplicates(data: PatientData, *, exclude: uuid.UUID | None = N
     found: dict[uuid.UUID, list[str]] = {}
     family, given = fold(data.family_name), fold(data.given_names)
     if data.birth_date is not None:
-        for candidate in Patient.objects.filter(birth_date=data.birth_date).only(
-            "id", "family_folded", "given_folded"
-        ):
+        for candidate in Patient.objects.filter(birth_date=data.birth_date).only("id", "family_folded", "given_folded"):
             if _names_similar(family, given, candidate.family_folded, candidate.given_folded):
                 found.setdefault(candidate.pk, []).append("same date of birth and a similar name")
     for ident in data.identifiers:

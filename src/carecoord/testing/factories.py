@@ -38,8 +38,14 @@ def make_user(
     last_name: str = "",
 ) -> User:
     licenses = (
-        [LicenseData(type="RN", number=f"RN{next(_counter):06d}", state="NY",
-                     expires_on=timezone.localdate() + datetime.timedelta(days=365))]
+        [
+            LicenseData(
+                type="RN",
+                number=f"RN{next(_counter):06d}",
+                state="NY",
+                expires_on=timezone.localdate() + datetime.timedelta(days=365),
+            )
+        ]
         if licensed
         else []
     )

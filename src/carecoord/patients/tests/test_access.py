@@ -12,7 +12,12 @@ from carecoord.patients.access import access_patient, search_accessible_patients
 def test_same_organization_sees_assigned_patient(maria, bob_coordinator):
     assert access_patient(bob_coordinator, maria.pk).pk == maria.pk
     last = AuditRecord.objects.last()
-    assert (last.action, last.outcome, last.username, last.patient_id) == ("read", "success", "bob_coordinator", maria.pk)
+    assert (last.action, last.outcome, last.username, last.patient_id) == (
+        "read",
+        "success",
+        "bob_coordinator",
+        maria.pk,
+    )
 
 
 def test_other_organization_is_denied_and_audited(maria, eve_outsider):
@@ -32,8 +37,13 @@ def test_ended_care_team_place_does_not(maria, eve_outsider):
     import datetime
 
     team = CareTeam.objects.create(patient=maria)
-    CareTeamMember.objects.create(care_team=team, user=eve_outsider, role="care_manager",
-                                  start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2021, 1, 1))
+    CareTeamMember.objects.create(
+        care_team=team,
+        user=eve_outsider,
+        role="care_manager",
+        start_date=datetime.date(2020, 1, 1),
+        end_date=datetime.date(2021, 1, 1),
+    )
     with pytest.raises(AccessDenied):
         access_patient(eve_outsider, maria.pk)
 

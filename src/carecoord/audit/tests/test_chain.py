@@ -1,0 +1,73 @@
+"""The audit trail's hash chain, checked through `carecoord audit verify`."""
+
+import pytest
+from django.db import connection
+
+from carecoord.audit.actions import record
+from carecoord.audit.models import AuditRecord
+from carecoord.patients.access import access_patient
+from carecoord.testing.cli import run_carecoord
+
+pytestmark = pytest.mark.django_db
+
+
+def verify(capsys, monkeypatch):
+    return run_carecoord(capsys, monkeypatch, "audit", "verify")
+
+
+def test_verify_passes_on_an_untouched_trail(capsys, monkeypatch, maria, alice_rn):
+    access_patient(alice_rn, maria.pk)
+    code, out, _ = verify(capsys, monkeypatch)
+    assert code == 0
+    assert f"{AuditRecord.objects.count()} records verified" in out
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_verify_names_the_first_altered_record(capsys, monkeypatch, maria, alice_rn):
+    for _ in range(3):
+        access_patient(alice_rn, maria.pk)
+    target = AuditRecord.objects.order_by("id")[2]
+    _raw("UPDATE audit_auditrecord SET username = %s WHERE id = %s", ["mallory", target.id])
+    code, _, err = verify(capsys, monkeypatch)
+    assert code == 1
+    assert f"broken at record {target.id}" in err
+    assert "altered" in err
+
+
+def test_verify_detects_a_deleted_record(capsys, monkeypatch, maria, alice_rn):
+    for _ in range(3):
+        access_patient(alice_rn, maria.pk)
+    target = AuditRecord.objects.order_by("id")[1]
+    _raw("DELETE FROM audit_auditrecord WHERE id = %s", [target.id])
+    code, _, err = verify(capsys, monkeypatch)
+    assert code == 1
+    assert f"broken at record {target.id}" in err
+    assert "missing" in err
+
+
+def test_verify_detects_a_rewritten_hash(capsys, monkeypatch, alice_rn):
+    for n in range(4):
+        record(by=alice_rn, action="read", object_type="Patient", object_id=str(n))
+    last = AuditRecord.objects.order_by("-id").first()
+    _raw("UPDATE audit_auditrecord SET detail = %s, hash = %s WHERE id = %s", ['{"x": 1}', "f" * 64, last.id])
+    code, _, err = verify(capsys, monkeypatch)
+    assert code == 1
+    assert f"record {last.id}" in err
+
+
+def test_records_carry_who_what_and_where(alice_rn, maria):
+    from carecoord.common.middleware import origin
+
+    with origin("web", client_address="10.1.2.3", request_id="req-42"):
+        access_patient(alice_rn, maria.pk)
+    entry = AuditRecord.objects.last()
+    assert entry.username == "alice_rn"
+    assert entry.organization_id == alice_rn.organization_id
+    assert entry.role == "licensed_care_manager"
+    assert entry.patient_id == maria.pk
+    assert (entry.object_type, entry.action, entry.purpose) == ("Patient", "read", "TREAT")
+    assert (entry.client_address, entry.request_id, entry.channel) == ("10.1.2.3", "req-42", "web")
