@@ -64,6 +64,7 @@ pytest: pytest-sqlite pytest-postgres
 test: lint typecheck migrations-check pytest
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq wrk >/dev/null); }
 	$(BIN)/python bench/run.py
 
 clean:
