@@ -1,0 +1,1 @@
+"""Pages of the accounts context: signing in (``signin``) and the administration center (``admin_center``)."""
