@@ -1,0 +1,94 @@
+"""Our own code systems (PRODUCT.md, "Interfaces: a contract"), published as FHIR CodeSystems.
+
+The codes are part of the public contract; the displays and definitions here are their published wording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from carecoord.fhir.mapping.codes import base_url
+
+
+@dataclass(frozen=True)
+class OurCodeSystem:
+    id: str
+    name: str
+    title: str
+    description: str
+    concepts: tuple[tuple[str, str], ...]  # (code, display)
+
+    @property
+    def url(self) -> str:
+        return f"{base_url()}/CodeSystem/{self.id}"
+
+
+CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
+    OurCodeSystem(
+        "program",
+        "CareCoordProgram",
+        "Care coordination programs",
+        "Programs a person can be enrolled in; carried in EpisodeOfCare.type.",
+        (
+            ("ny-hh-adult", "NY Medicaid Health Home (adult)"),
+            ("ny-hhsc", "NY Medicaid Health Home Serving Children"),
+            ("ny-hh-plus-smi", "NY Health Home Plus (serious mental illness)"),
+            ("ny-hh-plus-hiv", "NY Health Home Plus (HIV)"),
+            ("medicare-ccm", "Medicare Chronic Care Management"),
+            ("medicare-pcm", "Medicare Principal Care Management"),
+            ("medicare-tcm", "Medicare Transitional Care Management"),
+            ("complex-care", "Complex care management"),
+            ("plan-cm", "Health plan care management"),
+        ),
+    ),
+    OurCodeSystem(
+        "consent-form",
+        "CareCoordConsentForm",
+        "Consent forms",
+        "The signed or recorded form behind a consent; carried in Consent.category.",
+        (
+            ("DOH-5055", "Health Home Patient Information Sharing Consent (DOH-5055)"),
+            ("DOH-5201", "Health Home Consent for children under 18 (DOH-5201)"),
+            ("DOH-5058", "Health Home Withdrawal of Health Home Enrollment and Information Sharing Consent (DOH-5058)"),
+            ("DOH-5059", "Health Home Opt-Out (DOH-5059)"),
+            ("CCM-VERBAL", "Verbal consent to Medicare care management"),
+            ("42-CFR-2", "Consent to disclose substance use disorder records (42 CFR Part 2)"),
+            ("NY-HIV-RELEASE", "NY authorization to release confidential HIV information"),
+        ),
+    ),
+    OurCodeSystem(
+        "core-service",
+        "CareCoordCoreService",
+        "Health Home core services",
+        "The six Health Home core services; carried in a contact's Encounter.type.",
+        (
+            ("care-management", "Comprehensive care management"),
+            ("care-coordination", "Care coordination and health promotion"),
+            ("transitional-care", "Comprehensive transitional care"),
+            ("patient-family-support", "Patient and family support"),
+            ("community-referral", "Referral to community and social support services"),
+            ("hit-linkage", "Use of health information technology to link services"),
+        ),
+    ),
+)
+
+
+def code_system_resource(system: OurCodeSystem) -> dict[str, Any]:
+    return {
+        "resourceType": "CodeSystem",
+        "id": system.id,
+        "meta": {"versionId": "1"},
+        "url": system.url,
+        "version": "1",
+        "name": system.name,
+        "title": system.title,
+        "status": "active",
+        "experimental": False,
+        "publisher": "CareCoord",
+        "description": system.description,
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(system.concepts),
+        "concept": [{"code": code, "display": display} for code, display in system.concepts],
+    }
