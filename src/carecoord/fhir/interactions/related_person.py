@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from carecoord.accounts.models import User
 from carecoord.accounts.queries import as_uuid
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
+from carecoord.common.errors import NotFound
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.mapping.related_person import related_person_resource
 from carecoord.fhir.registry import COMMON_PARAMS, ResourceType, SearchParam
@@ -47,12 +49,20 @@ _BUILDERS: dict[str, FilterBuilder] = {
 }
 
 
+def _accessible(user: User, patient_id: str) -> object:
+    """The person's id if the user may see them (403 if not); None for nobody, so the search finds nothing."""
+    try:
+        return access_patient(user, patient_id, action=AuditAction.SEARCH, object_type="RelatedPerson").pk
+    except NotFound:
+        return None
+
+
 def search(request: FhirRequest) -> FhirResponse:
     user = request.authenticated_user
     query = parse_query(request, RESOURCE)
     patients = [reference_id(v, "Patient") for c in query.criteria if c.param.name == "patient" for v in c.values]
     if patients:
-        allowed = [access_patient(user, p, action=AuditAction.SEARCH, object_type="RelatedPerson").pk for p in patients]
+        allowed = [_accessible(user, p) for p in patients]
         rows = PatientContact.objects.filter(patient_id__in=allowed)
     else:
         rows = PatientContact.objects.filter(patient__in=visible_patients(user))
