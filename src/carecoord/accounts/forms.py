@@ -89,8 +89,18 @@ class UserCreateForm(_StaffDetails):
         help_text="Give it to the person privately; they can change it after signing in.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    field_order = ["username", "role", "first_name", "last_name", "email", "title", "education",
-                   "years_experience", "languages", "password"]
+    field_order = [
+        "username",
+        "role",
+        "first_name",
+        "last_name",
+        "email",
+        "title",
+        "education",
+        "years_experience",
+        "languages",
+        "password",
+    ]
 
 
 class UserEditForm(_StaffDetails):

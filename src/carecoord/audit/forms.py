@@ -17,8 +17,9 @@ _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class AuditFilterForm(forms.Form):
     username = forms.CharField(max_length=150, required=False)
-    patient_id = forms.CharField(label="Person id", max_length=36, required=False,
-                                 help_text="The id in the chart's address")
+    patient_id = forms.CharField(
+        label="Person id", max_length=36, required=False, help_text="The id in the chart's address"
+    )
     action = forms.ChoiceField(choices=[("", "Any"), *AuditAction.choices], required=False)
     outcome = forms.ChoiceField(choices=[("", "Any"), *AuditOutcome.choices], required=False)
     object_type = forms.CharField(label="Record type", max_length=64, required=False, help_text="e.g. Patient, User")
@@ -31,7 +32,9 @@ class AuditFilterForm(forms.Form):
             try:
                 value = str(uuid.UUID(value))
             except ValueError:
-                raise forms.ValidationError("Paste a person id such as 3f2b…-…; it is in the chart's address.") from None
+                raise forms.ValidationError(
+                    "Paste a person id such as 3f2b…-…; it is in the chart's address."
+                ) from None
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -63,5 +66,9 @@ class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("appropriate", "Appropriate"), ("inappropriate", "Not appropriate")], widget=forms.RadioSelect
     )
-    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text="Required when the access was not appropriate.")
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when the access was not appropriate.",
+    )

@@ -7,6 +7,7 @@ matching field of the matching row. Rows left blank are ignored, so clearing a r
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
@@ -36,37 +37,61 @@ from carecoord.patients.models import (
 from carecoord.web.forms import Problem
 
 LANGUAGES = [
-    ("en", "English"), ("es", "Spanish"), ("zh", "Chinese"), ("ru", "Russian"), ("ht", "Haitian Creole"),
-    ("bn", "Bengali"), ("ko", "Korean"), ("ar", "Arabic"), ("fr", "French"), ("yi", "Yiddish"),
-    ("pl", "Polish"), ("it", "Italian"), ("ur", "Urdu"), ("vi", "Vietnamese"), ("tl", "Tagalog"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("zh", "Chinese"),
+    ("ru", "Russian"),
+    ("ht", "Haitian Creole"),
+    ("bn", "Bengali"),
+    ("ko", "Korean"),
+    ("ar", "Arabic"),
+    ("fr", "French"),
+    ("yi", "Yiddish"),
+    ("pl", "Polish"),
+    ("it", "Italian"),
+    ("ur", "Urdu"),
+    ("vi", "Vietnamese"),
+    ("tl", "Tagalog"),
     ("ase", "American Sign Language"),
 ]
-_DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), "required": False}
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class PatientForm(forms.Form):
-    family_name = forms.CharField(label="Family (last) name", max_length=100,
-                                  error_messages={"required": "Enter the family (last) name."})
-    given_names = forms.CharField(label="Given names", max_length=150, help_text="First and middle names",
-                                  error_messages={"required": "Enter the given (first) name."})
-    preferred_name = forms.CharField(label="Preferred name", max_length=100, required=False,
-                                     help_text="What the person likes to be called")
+    family_name = forms.CharField(
+        label="Family (last) name", max_length=100, error_messages={"required": "Enter the family (last) name."}
+    )
+    given_names = forms.CharField(
+        label="Given names",
+        max_length=150,
+        help_text="First and middle names",
+        error_messages={"required": "Enter the given (first) name."},
+    )
+    preferred_name = forms.CharField(
+        label="Preferred name", max_length=100, required=False, help_text="What the person likes to be called"
+    )
     name_prefix = forms.CharField(label="Prefix", max_length=20, required=False)
     name_suffix = forms.CharField(label="Suffix", max_length=20, required=False)
-    birth_date = forms.DateField(label="Date of birth", widget=_DATE["widget"],
-                                 error_messages={"required": "Enter the date of birth.",
-                                                 "invalid": "Enter the date of birth as a real date."})
-    sex = forms.ChoiceField(label="Sex (administrative)", choices=[("", "Choose…"), *AdministrativeSex.choices],
-                            error_messages={"required": "Choose the sex recorded on insurance documents."})
+    birth_date = forms.DateField(
+        label="Date of birth",
+        widget=_date_input(),
+        error_messages={"required": "Enter the date of birth.", "invalid": "Enter the date of birth as a real date."},
+    )
+    sex = forms.ChoiceField(
+        label="Sex (administrative)",
+        choices=[("", "Choose…"), *AdministrativeSex.choices],
+        error_messages={"required": "Choose the sex recorded on insurance documents."},
+    )
     gender_identity = forms.ChoiceField(label="Gender identity", choices=GenderIdentity.choices, required=False)
     pronouns = forms.CharField(max_length=32, required=False, help_text="e.g. she/her, he/him, they/them")
     preferred_language = forms.ChoiceField(label="Preferred language", choices=LANGUAGES, initial="en")
     interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
     email = forms.CharField(max_length=254, required=False, widget=forms.EmailInput())
     version = forms.IntegerField(widget=forms.HiddenInput(), required=False)
-    confirm_not_duplicate = forms.BooleanField(
-        label="This is a different person — register anyway", required=False
-    )
+    confirm_not_duplicate = forms.BooleanField(label="This is a different person — register anyway", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,8 +105,9 @@ class PatientForm(forms.Form):
 class IdentifierForm(forms.Form):
     kind = forms.ChoiceField(label="Type", choices=IdentifierKind.choices, initial=IdentifierKind.MEDICAID_CIN)
     value = forms.CharField(label="Number", max_length=64, required=False)
-    system = forms.CharField(label="Issued by", max_length=200, required=False,
-                             help_text="Only for “Other”: who issued the number")
+    system = forms.CharField(
+        label="Issued by", max_length=200, required=False, help_text="Only for “Other”: who issued the number"
+    )
 
 
 class AddressForm(forms.Form):
@@ -96,18 +122,23 @@ class AddressForm(forms.Form):
 
 class PhoneForm(forms.Form):
     kind = forms.ChoiceField(label="Type", choices=TelecomKind.choices, initial=TelecomKind.MOBILE)
-    number = forms.CharField(label="Phone number", max_length=32, required=False,
-                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    number = forms.CharField(
+        label="Phone number",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
     text_consent = forms.BooleanField(label="Agreed to text messages", required=False)
 
 
 class CoverageForm(forms.Form):
     payer_name = forms.CharField(label="Plan or payer", max_length=200, required=False)
-    plan_type = forms.CharField(label="Plan type", max_length=32, required=False,
-                                help_text="e.g. Medicaid managed care")
+    plan_type = forms.CharField(
+        label="Plan type", max_length=32, required=False, help_text="e.g. Medicaid managed care"
+    )
     member_id = forms.CharField(label="Member id", max_length=64, required=False)
-    start_date = forms.DateField(label="From", **_DATE)
-    end_date = forms.DateField(label="Until", **_DATE)
+    start_date = forms.DateField(label="From", required=False, widget=_date_input())
+    end_date = forms.DateField(label="Until", required=False, widget=_date_input())
 
 
 class ContactForm(forms.Form):
@@ -133,17 +164,42 @@ class Section:
 
 SECTIONS = (
     Section("identifiers", "Identifiers", "Identifier", IdentifierForm, IdentifierData, ("value",)),
-    Section("addresses", "Addresses", "Address", AddressForm, AddressData,
-            ("line1", "line2", "city", "postal_code", "county")),
+    Section(
+        "addresses",
+        "Addresses",
+        "Address",
+        AddressForm,
+        AddressData,
+        ("line1", "line2", "city", "postal_code", "county"),
+    ),
     Section("phones", "Phones", "Phone", PhoneForm, PhoneData, ("number",)),
-    Section("coverages", "Coverage", "Coverage", CoverageForm, CoverageData,
-            ("payer_name", "plan_type", "member_id", "start_date", "end_date")),
-    Section("contacts", "Caregivers and contacts", "Contact", ContactForm, ContactData,
-            ("name", "phone", "email", "notes")),
+    Section(
+        "coverages",
+        "Coverage",
+        "Coverage",
+        CoverageForm,
+        CoverageData,
+        ("payer_name", "plan_type", "member_id", "start_date", "end_date"),
+    ),
+    Section(
+        "contacts", "Caregivers and contacts", "Contact", ContactForm, ContactData, ("name", "phone", "email", "notes")
+    ),
 )
 
-_SCALARS = ("family_name", "given_names", "preferred_name", "name_prefix", "name_suffix", "birth_date", "sex",
-            "gender_identity", "pronouns", "preferred_language", "interpreter_needed", "email")
+_SCALARS = (
+    "family_name",
+    "given_names",
+    "preferred_name",
+    "name_prefix",
+    "name_suffix",
+    "birth_date",
+    "sex",
+    "gender_identity",
+    "pronouns",
+    "preferred_language",
+    "interpreter_needed",
+    "email",
+)
 
 
 def _typed(form: forms.Form, row: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
@@ -194,7 +250,7 @@ class PatientEditor:
         initial: dict[str, Any] | None = None,
         rows: dict[str, list[dict[str, Any]]] | None = None,
         base: Patient | None = None,
-        organization_id: object = None,
+        organization_id: uuid.UUID | str | None = None,
     ) -> None:
         self.base = base
         self.organization_id = organization_id
@@ -221,9 +277,18 @@ class PatientEditor:
     def to_data(self) -> PatientData:
         """What the form says, as PatientData (call after ``is_valid``; unparseable values become blank)."""
         cleaned = getattr(self.main, "cleaned_data", {})
-        values = {name: cleaned.get(name) for name in _SCALARS}
-        for text in ("family_name", "given_names", "preferred_name", "name_prefix", "name_suffix", "gender_identity",
-                     "pronouns", "email", "sex"):
+        values: dict[str, Any] = {name: cleaned.get(name) for name in _SCALARS}
+        for text in (
+            "family_name",
+            "given_names",
+            "preferred_name",
+            "name_prefix",
+            "name_suffix",
+            "gender_identity",
+            "pronouns",
+            "email",
+            "sex",
+        ):
             values[text] = values[text] or ""
         values["preferred_language"] = values["preferred_language"] or "en"
         values["interpreter_needed"] = bool(values["interpreter_needed"])

@@ -41,8 +41,12 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def _render_form(request: HttpRequest, editor: PatientEditor, **context: object) -> HttpResponse:
-    return render(request, "patients/form.html", {"editor": editor, "problems": editor.problems(), **context},
-                  status=422 if request.method == "POST" else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"editor": editor, "problems": editor.problems(), **context},
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @requires(Capability.REGISTER_PATIENTS)
@@ -73,11 +77,16 @@ def register(request: HttpRequest) -> HttpResponse:
 
 def _denied(request: HttpRequest, patient_id: uuid.UUID, error: AccessDenied) -> HttpResponse:
     user = staff_user(request)
-    return render(request, "patients/access_denied.html", {
-        "message": error.message,
-        "patient_id": patient_id,
-        "may_break_glass": can(user, Capability.BREAK_GLASS),
-    }, status=403)
+    return render(
+        request,
+        "patients/access_denied.html",
+        {
+            "message": error.message,
+            "patient_id": patient_id,
+            "may_break_glass": can(user, Capability.BREAK_GLASS),
+        },
+        status=403,
+    )
 
 
 @requires(Capability.VIEW_PATIENTS)
@@ -91,12 +100,16 @@ def chart(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         return _denied(request, patient_id, error)
     prefetch_related_objects([patient], *_CHILDREN)
     contacts = [c for c in patient.contacts.all() if c.active]
-    return render(request, "patients/chart.html", {
-        "patient": patient,
-        "contacts": contacts,
-        "break_glass": getattr(patient, "access_basis", "") == "break-glass",
-        "can_edit": can(user, Capability.EDIT_DEMOGRAPHICS),
-    })
+    return render(
+        request,
+        "patients/chart.html",
+        {
+            "patient": patient,
+            "contacts": contacts,
+            "break_glass": getattr(patient, "access_basis", "") == "break-glass",
+            "can_edit": can(user, Capability.EDIT_DEMOGRAPHICS),
+        },
+    )
 
 
 @requires(Capability.EDIT_DEMOGRAPHICS)
@@ -109,8 +122,9 @@ def edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     except AccessDenied as error:
         return _denied(request, patient_id, error)
     initial, rows = initial_from_patient(patient)
-    editor = PatientEditor(request.POST or None, initial=initial, rows=rows, base=patient,
-                           organization_id=user.organization_id)
+    editor = PatientEditor(
+        request.POST or None, initial=initial, rows=rows, base=patient, organization_id=user.organization_id
+    )
     conflict = ""
     if request.method == "POST":
         valid = editor.is_valid()
@@ -119,8 +133,9 @@ def edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             editor.collect_rule_errors(data)
         else:
             try:
-                update_patient(patient=patient, data=data, by=user,
-                               expected_version=editor.main.cleaned_data.get("version"))
+                update_patient(
+                    patient=patient, data=data, by=user, expected_version=editor.main.cleaned_data.get("version")
+                )
             except VersionConflict as error:
                 conflict = error.message
             except DomainError as error:
@@ -147,13 +162,20 @@ def emergency_access(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
         except ValidationFailed as error:
             error_message = error.message
         else:
-            messages.warning(request, "Emergency access is on for a few hours. Your reason and each view are "
-                             "recorded and your supervisor will review them.")
+            messages.warning(
+                request,
+                "Emergency access is on for a few hours. Your reason and each view are "
+                "recorded and your supervisor will review them.",
+            )
             return redirect("web:chart", patient_id=patient_id)
-    return render(request, "patients/emergency_access.html", {
-        "patient_id": patient_id,
-        "reason": reason,
-        "error_message": error_message,
-        "chart_url": reverse("web:chart", args=[patient_id]),
-    }, status=422 if error_message else 200)
-
+    return render(
+        request,
+        "patients/emergency_access.html",
+        {
+            "patient_id": patient_id,
+            "reason": reason,
+            "error_message": error_message,
+            "chart_url": reverse("web:chart", args=[patient_id]),
+        },
+        status=422 if error_message else 200,
+    )

@@ -82,8 +82,9 @@ def test_verify_with_existing_device(client, bob_coordinator):
 
 def test_open_redirect_is_ignored(client, bob_coordinator):
     confirmed_device(bob_coordinator)
-    response = client.post(LOGIN, {"username": "bob_coordinator", "password": PASSWORD,
-                                   "next": "https://evil.example/"})
+    response = client.post(
+        LOGIN, {"username": "bob_coordinator", "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert "evil" not in response["Location"]
 
 
@@ -100,16 +101,19 @@ def test_password_change(client, bob_coordinator):
     signed_in(client, bob_coordinator)
     url = reverse("accounts:password_change")
     assert client.get(url).status_code == 200
-    wrong = client.post(url, {"current_password": "x", "new_password": "A-new-Passw0rd!", "confirm_password":
-                              "A-new-Passw0rd!"})
+    wrong = client.post(
+        url, {"current_password": "x", "new_password": "A-new-Passw0rd!", "confirm_password": "A-new-Passw0rd!"}
+    )
     assert b"not your current password" in wrong.content
     weak = client.post(url, {"current_password": PASSWORD, "new_password": "short", "confirm_password": "short"})
     assert b"There is a problem" in weak.content or b"There are" in weak.content
-    mismatch = client.post(url, {"current_password": PASSWORD, "new_password": "A-new-Passw0rd!",
-                                 "confirm_password": "Other-Passw0rd!"})
+    mismatch = client.post(
+        url, {"current_password": PASSWORD, "new_password": "A-new-Passw0rd!", "confirm_password": "Other-Passw0rd!"}
+    )
     assert b"not the same" in mismatch.content
-    done = client.post(url, {"current_password": PASSWORD, "new_password": "A-new-Passw0rd!",
-                             "confirm_password": "A-new-Passw0rd!"})
+    done = client.post(
+        url, {"current_password": PASSWORD, "new_password": "A-new-Passw0rd!", "confirm_password": "A-new-Passw0rd!"}
+    )
     assert done.status_code == 302
     bob_coordinator.refresh_from_db()
     assert bob_coordinator.check_password("A-new-Passw0rd!")

@@ -6,8 +6,6 @@ verified (or after the password when none is required), a failure for a wrong pa
 
 from __future__ import annotations
 
-from typing import cast
-
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -44,6 +42,11 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("web:home")
 
 
+def _is_verified(request: HttpRequest) -> bool:
+    """django_otp's middleware gives the user ``is_verified``; true once the second factor is confirmed."""
+    return bool(getattr(request.user, "is_verified", lambda: False)())
+
+
 def _needs_second_factor(user: User) -> bool:
     return bool(settings.MFA_REQUIRED and requires_mfa(user))
 
@@ -63,9 +66,7 @@ def _audit_login(user: User | None, *, outcome: str, username: str = "", detail:
 
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
-    if request.user.is_authenticated and (
-        request.user.is_verified() or not _needs_second_factor(cast(User, request.user))  # type: ignore[union-attr]
-    ):
+    if request.user.is_authenticated and (_is_verified(request) or not _needs_second_factor(request.user)):
         return redirect(next_url)
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -73,23 +74,34 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = authenticate(request=request, username=username, password=form.cleaned_data["password"])
         if user is None:
             locked = bool(getattr(request, "axes_locked_out", False))
-            _audit_login(None, outcome=AuditOutcome.FAILED, username=username,
-                         detail={"step": "password", "reason": "locked-out" if locked else "wrong-credentials"})
-            form.add_error(None, "That username and password do not match an active account. After "
-                           f"{settings.AXES_FAILURE_LIMIT} failures in a row the account is locked for a while.")
+            _audit_login(
+                None,
+                outcome=AuditOutcome.FAILED,
+                username=username,
+                detail={"step": "password", "reason": "locked-out" if locked else "wrong-credentials"},
+            )
+            form.add_error(
+                None,
+                "That username and password do not match an active account. After "
+                f"{settings.AXES_FAILURE_LIMIT} failures in a row the account is locked for a while.",
+            )
         else:
-            account = cast(User, user)
+            account = user
             auth_login(request, account)
             if _needs_second_factor(account):
                 return HttpResponseRedirect(reverse("accounts:mfa") + "?" + urlencode({"next": next_url}))
             _audit_login(account, outcome=AuditOutcome.SUCCESS, detail={"step": "password"})
             return redirect(next_url)
-    return render(request, "accounts/login.html", {
-        "form": form,
-        "next": next_url,
-        "timed_out": request.GET.get("timeout") == "1",
-        "idle_minutes": settings.SESSION_IDLE_MINUTES,
-    })
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": form,
+            "next": next_url,
+            "timed_out": request.GET.get("timeout") == "1",
+            "idle_minutes": settings.SESSION_IDLE_MINUTES,
+        },
+    )
 
 
 def _pending_device(request: HttpRequest, user: User) -> TOTPDevice:
@@ -125,7 +137,7 @@ def _code_problem(device: TOTPDevice, message: str) -> str:
 def mfa_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     next_url = _next_url(request)
-    if request.user.is_verified():  # type: ignore[union-attr]
+    if _is_verified(request):
         return redirect(next_url)
     confirmed = [d for d in devices_for_user(user, confirmed=True) if isinstance(d, TOTPDevice)]
     form = CodeForm(request.POST or None)
@@ -137,8 +149,12 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
                 _audit_login(user, outcome=AuditOutcome.SUCCESS, detail={"step": "mfa"})
                 return redirect(next_url)
             _audit_login(user, outcome=AuditOutcome.FAILED, detail={"step": "mfa"})
-            form.add_error("code", _code_problem(confirmed[0], "That code is not right or has expired. "
-                                                 "Enter the code your app shows now."))
+            form.add_error(
+                "code",
+                _code_problem(
+                    confirmed[0], "That code is not right or has expired. Enter the code your app shows now."
+                ),
+            )
         return render(request, "accounts/mfa_verify.html", {"form": form, "next": next_url})
 
     device = _pending_device(request, user)
@@ -149,21 +165,32 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
             _audit_login(user, outcome=AuditOutcome.SUCCESS, detail={"step": "mfa-enrolled"})
             messages.success(request, "Your authenticator app is set up. You will need it each time you sign in.")
             return redirect(next_url)
-        form.add_error("code", _code_problem(device, "That code does not match. Check the app shows CareCoord "
-                                             "and try the current code."))
-    return render(request, "accounts/mfa_enrol.html", {
-        "form": form,
-        "next": next_url,
-        "qr_svg": _qr_svg(device),
-        "secret": _secret_text(device),
-    })
+        form.add_error(
+            "code",
+            _code_problem(device, "That code does not match. Check the app shows CareCoord and try the current code."),
+        )
+    return render(
+        request,
+        "accounts/mfa_enrol.html",
+        {
+            "form": form,
+            "next": next_url,
+            "qr_svg": _qr_svg(device),
+            "secret": _secret_text(device),
+        },
+    )
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        record(by=staff_user(request), action=AuditAction.LOGOUT, object_type="User",
-               object_id=str(request.user.pk), purpose=Purpose.OPERATIONS)
+        record(
+            by=staff_user(request),
+            action=AuditAction.LOGOUT,
+            object_type="User",
+            object_id=str(request.user.pk),
+            purpose=Purpose.OPERATIONS,
+        )
     auth_logout(request)
     messages.info(request, "You are signed out.")
     return redirect("accounts:login")
