@@ -62,7 +62,7 @@ _FIELDS = {
 }
 _RELATIONSHIPS: dict[tuple[str, str], str] = {
     **{(V3_ROLE_CODE, code): ContactRelationship.SPOUSE for code in ("SPS", "HUSB", "WIFE", "DOMPART", "SIGOTHR")},
-    **{(V3_ROLE_CODE, code): ContactRelationship.PARENT for code in ("PRN", "MTH", "FTH", "NPRN", "STPPRN")},
+    **{(V3_ROLE_CODE, code): ContactRelationship.PARENT for code in ("PRN", "MTH", "FTH", "NPRN", "NMTH", "NFTH", "STPPRN", "STPMTH", "STPFTH")},
     **{(V3_ROLE_CODE, code): ContactRelationship.CHILD for code in ("CHILD", "SON", "DAU", "NCHILD", "STPCHLD")},
     **{(V3_ROLE_CODE, code): ContactRelationship.SIBLING for code in ("SIB", "BRO", "SIS", "NSIB")},
     (V3_ROLE_CODE, "GUARD"): ContactRelationship.GUARDIAN,
@@ -176,8 +176,7 @@ def _identifiers(resource: dict[str, Any], paths: PathMap, problems: _Problems) 
         expression = f"Patient.identifier[{index}]"
         system, value = item.get("system") or "", item.get("value") or ""
         if not value:
-            problems.add(f"{expression}.value", "An identifier needs a value.")
-            continue
+            continue  # FHIR allows an identifier without a value; there is nothing to match or store
         if not system:
             problems.add(f"{expression}.system", "An identifier needs a system.")
             continue
