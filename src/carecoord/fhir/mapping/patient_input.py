@@ -62,7 +62,10 @@ _FIELDS = {
 }
 _RELATIONSHIPS: dict[tuple[str, str], str] = {
     **{(V3_ROLE_CODE, code): ContactRelationship.SPOUSE for code in ("SPS", "HUSB", "WIFE", "DOMPART", "SIGOTHR")},
-    **{(V3_ROLE_CODE, code): ContactRelationship.PARENT for code in ("PRN", "MTH", "FTH", "NPRN", "NMTH", "NFTH", "STPPRN", "STPMTH", "STPFTH")},
+    **{
+        (V3_ROLE_CODE, code): ContactRelationship.PARENT
+        for code in ("PRN", "MTH", "FTH", "NPRN", "NMTH", "NFTH", "STPPRN", "STPMTH", "STPFTH")
+    },
     **{(V3_ROLE_CODE, code): ContactRelationship.CHILD for code in ("CHILD", "SON", "DAU", "NCHILD", "STPCHLD")},
     **{(V3_ROLE_CODE, code): ContactRelationship.SIBLING for code in ("SIB", "BRO", "SIS", "NSIB")},
     (V3_ROLE_CODE, "GUARD"): ContactRelationship.GUARDIAN,

@@ -13,7 +13,9 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from carecoord.accounts.actions import create_token
 
-EXAMPLES = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "fhir-r4-examples" / "care-coordination-subset"
+EXAMPLES = (
+    Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "fhir-r4-examples" / "care-coordination-subset"
+)
 FHIR_JSON = "application/fhir+json"
 
 
@@ -46,13 +48,15 @@ class Fhir:
 
     def post(self, path: str, body: Any, content_type: str = FHIR_JSON, **headers: str) -> Any:
         payload = body if isinstance(body, bytes | str) else orjson.dumps(body)
-        return self._answer(self.client.post(f"/fhir/{path}", payload, content_type=content_type,
-                                             headers={**self.headers, **headers}))
+        return self._answer(
+            self.client.post(f"/fhir/{path}", payload, content_type=content_type, headers={**self.headers, **headers})
+        )
 
     def put(self, path: str, body: Any, content_type: str = FHIR_JSON, **headers: str) -> Any:
         payload = body if isinstance(body, bytes | str) else orjson.dumps(body)
-        return self._answer(self.client.put(f"/fhir/{path}", payload, content_type=content_type,
-                                            headers={**self.headers, **headers}))
+        return self._answer(
+            self.client.put(f"/fhir/{path}", payload, content_type=content_type, headers={**self.headers, **headers})
+        )
 
     def delete(self, path: str) -> Any:
         return self._answer(self.client.delete(f"/fhir/{path}", headers=self.headers))

@@ -75,7 +75,8 @@ def test_every_patient_example_is_accepted_or_refused_as_expected(alice):
         assert (got["family"], got["given"]) == (sent["family"], sent["given"]), name
         assert back["gender"] == resource["gender"] and back.get("birthDate") == resource.get("birthDate"), name
         assert {(i["system"], i["value"]) for i in back.get("identifier", [])} == {
-            (i["system"], i["value"]) for i in resource.get("identifier", []) if i.get("value")}, name
+            (i["system"], i["value"]) for i in resource.get("identifier", []) if i.get("value")
+        }, name
         assert back["active"] == resource.get("active", True)
         if "deceasedDateTime" in resource:
             assert back["deceasedDateTime"] == resource["deceasedDateTime"][:10]
@@ -87,15 +88,23 @@ def test_every_patient_example_is_accepted_or_refused_as_expected(alice):
 
 def _contact_from(related: dict) -> dict:
     name = related["name"][0]
-    return {"relationship": related["relationship"], "name": name,
-            "telecom": [{"system": "phone", "value": "(718) 555-0170"}]}
+    return {
+        "relationship": related["relationship"],
+        "name": name,
+        "telecom": [{"system": "phone", "value": "(718) 555-0170"}],
+    }
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("relatedperson-*.json")))
 def test_related_person_examples_as_patient_contacts(alice, name):
     related = valid(example(name))
-    patient = {"resourceType": "Patient", "name": [{"family": "Host", "given": ["Rita"]}], "gender": "female",
-               "birthDate": "1970-01-01", "contact": [_contact_from(related)]}
+    patient = {
+        "resourceType": "Patient",
+        "name": [{"family": "Host", "given": ["Rita"]}],
+        "gender": "female",
+        "birthDate": "1970-01-01",
+        "contact": [_contact_from(related)],
+    }
     created = alice.post("Patient", patient)
     assert created.status_code == 201, created.content
     bundle = alice.get("RelatedPerson", {"patient": f"Patient/{created.resource['id']}"}).resource
@@ -117,8 +126,14 @@ def test_organization_examples_read_back(alice, name):
     address = (source.get("address") or [{}])[0]
     phone = next((t["value"] for t in source.get("telecom", []) if t.get("system") == "phone"), "")
     organization = create_organization(
-        name=source["name"], type="hospital", by=None, phone=phone, city=address.get("city", ""),
-        address_line=", ".join(address.get("line", [])), postal_code=address.get("postalCode", "")[:10])
+        name=source["name"],
+        type="hospital",
+        by=None,
+        phone=phone,
+        city=address.get("city", ""),
+        address_line=", ".join(address.get("line", [])),
+        postal_code=address.get("postalCode", "")[:10],
+    )
     ours = alice.get(f"Organization/{organization.pk}").resource
     assert ours["name"] == source["name"]
     assert ours["active"] is True
@@ -145,8 +160,11 @@ def test_practitioner_examples_read_back(alice):
         valid(source)
         name = source["name"][0]
         practitioner = Practitioner.objects.create(  # outside clinicians have no action yet; directory import will
-            family_name=name.get("family") or name.get("text", ""), given_name=" ".join(name.get("given", [])),
-            prefix=" ".join(name.get("prefix", [])), suffix=" ".join(name.get("suffix", [])))
+            family_name=name.get("family") or name.get("text", ""),
+            given_name=" ".join(name.get("given", [])),
+            prefix=" ".join(name.get("prefix", [])),
+            suffix=" ".join(name.get("suffix", [])),
+        )
         ours = alice.get(f"Practitioner/{practitioner.pk}").resource
         assert ours["name"][0]["family"] == practitioner.family_name, label
         assert ours["name"][0].get("given", []) == name.get("given", []), label
@@ -182,7 +200,12 @@ def test_our_audit_events_code_like_the_examples(alice, audrey, maria, name):
     latest = AuditRecord.objects.order_by("-id").first()
     ours = audrey.get(f"AuditEvent/{latest.pk}").resource
     for field in AUDIT_EXAMPLES[name]:
-        assert _codes(ours[field]) == _codes(official[field]) if field != "type" else (
-            (ours["type"]["system"], ours["type"]["code"]) == (official["type"]["system"], official["type"]["code"]))
+        assert (
+            _codes(ours[field]) == _codes(official[field])
+            if field != "type"
+            else (
+                (ours["type"]["system"], ours["type"]["code"]) == (official["type"]["system"], official["type"]["code"])
+            )
+        )
     if "error" in name:
         assert ours["outcome"] == official["outcome"] == "8"

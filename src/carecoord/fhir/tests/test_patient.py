@@ -24,24 +24,38 @@ def new_patient(**overrides):
         ],
         "gender": "female",
         "birthDate": "1958-04-02",
-        "address": [{"use": "home", "line": ["12 Fulton St", "Apt 3"], "city": "Brooklyn", "state": "NY",
-                     "postalCode": "11201"}],
-        "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "ig"}]},
-                           "preferred": True}],
+        "address": [
+            {"use": "home", "line": ["12 Fulton St", "Apt 3"], "city": "Brooklyn", "state": "NY", "postalCode": "11201"}
+        ],
+        "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "ig"}]}, "preferred": True}],
         "extension": [
             {"url": "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired", "valueBoolean": True},
-            {"url": "http://hl7.org/fhir/StructureDefinition/individual-pronouns",
-             "extension": [{"url": "value", "valueCodeableConcept": {"text": "she/her"}}]},
-            {"url": "http://hl7.org/fhir/StructureDefinition/individual-genderIdentity",
-             "extension": [{"url": "value", "valueCodeableConcept": {
-                 "coding": [{"system": "http://snomed.info/sct", "code": "446141000124107"}]}}]},
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/individual-pronouns",
+                "extension": [{"url": "value", "valueCodeableConcept": {"text": "she/her"}}],
+            },
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/individual-genderIdentity",
+                "extension": [
+                    {
+                        "url": "value",
+                        "valueCodeableConcept": {
+                            "coding": [{"system": "http://snomed.info/sct", "code": "446141000124107"}]
+                        },
+                    }
+                ],
+            },
         ],
-        "contact": [{"relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
-                                                   "code": "DAU"}]},
-                                      {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131",
-                                                   "code": "C"}]}],
-                     "name": {"family": "Okonkwo", "given": ["Chioma"]},
-                     "telecom": [{"system": "phone", "value": "9175550103"}]}],
+        "contact": [
+            {
+                "relationship": [
+                    {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "DAU"}]},
+                    {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C"}]},
+                ],
+                "name": {"family": "Okonkwo", "given": ["Chioma"]},
+                "telecom": [{"system": "phone", "value": "9175550103"}],
+            }
+        ],
     }
     resource.update(overrides)
     return resource
@@ -102,13 +116,19 @@ def test_create_round_trips_every_mapped_field(alice, alice_rn):
     assert read == created
     assert read["identifier"][0]["type"]["coding"][0]["code"] == "MA"
     assert {e["url"].rsplit("/", 1)[-1] for e in read["extension"]} == {
-        "individual-genderIdentity", "individual-pronouns", "patient-interpreterRequired"}
+        "individual-genderIdentity",
+        "individual-pronouns",
+        "patient-interpreterRequired",
+    }
     assert read["address"][0]["line"] == ["12 Fulton St", "Apt 3"]
 
 
 def test_create_possible_duplicate_is_created_anyway(alice, maria):
-    twin = new_patient(name=[{"use": "official", "family": "Garcia", "given": ["Maria"]}],
-                       birthDate=maria.birth_date.isoformat(), identifier=[])
+    twin = new_patient(
+        name=[{"use": "official", "family": "Garcia", "given": ["Maria"]}],
+        birthDate=maria.birth_date.isoformat(),
+        identifier=[],
+    )
     assert alice.post("Patient", twin).status_code == 201
 
 
@@ -135,8 +155,12 @@ def test_validation_problems_become_one_issue_each_with_expression(alice):
     )
     body = outcome(alice.post("Patient", bad), 400)
     where = {tuple(i["expression"]) for i in body["issue"]}
-    assert {("Patient.telecom[0].value",), ("Patient.address[0].state",), ("Patient.address[0].postalCode",),
-            ("Patient.birthDate",)} <= where
+    assert {
+        ("Patient.telecom[0].value",),
+        ("Patient.address[0].state",),
+        ("Patient.address[0].postalCode",),
+        ("Patient.birthDate",),
+    } <= where
     assert all(i["code"] == "invalid" for i in body["issue"])
 
 

@@ -68,15 +68,33 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
     assert statement["fhirVersion"] == "4.0.1" and statement["kind"] == "instance"
     listed = {r["type"]: r for r in statement["rest"][0]["resource"]}
     types = resource_types()
-    assert set(listed) == set(types) == {
-        "Patient", "RelatedPerson", "Organization", "Practitioner", "PractitionerRole", "AuditEvent", "CodeSystem"}
+    assert (
+        set(listed)
+        == set(types)
+        == {"Patient", "RelatedPerson", "Organization", "Practitioner", "PractitionerRole", "AuditEvent", "CodeSystem"}
+    )
     assert {i["code"] for i in listed["Patient"]["interaction"]} == {
-        "read", "vread", "history-instance", "search-type", "create", "update"}
+        "read",
+        "vread",
+        "history-instance",
+        "search-type",
+        "create",
+        "update",
+    }
     for name in ("RelatedPerson", "Organization", "Practitioner", "PractitionerRole", "AuditEvent", "CodeSystem"):
         assert {i["code"] for i in listed[name]["interaction"]} == {"read", "search-type"}
     assert {p["name"] for p in listed["Patient"]["searchParam"]} == {
-        "name", "family", "given", "birthdate", "identifier", "telecom", "gender", "address-postalcode",
-        "_id", "_lastUpdated"}
+        "name",
+        "family",
+        "given",
+        "birthdate",
+        "identifier",
+        "telecom",
+        "gender",
+        "address-postalcode",
+        "_id",
+        "_lastUpdated",
+    }
     assert listed["Patient"]["conditionalCreate"] is True
     assert listed["Patient"]["versioning"] == "versioned-update"
     assert "http://carecoord.org/fhir/CodeSystem/program" in listed["CodeSystem"]["documentation"]
@@ -97,16 +115,36 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
     program = anonymous.get("CodeSystem/program").resource
     assert program["url"] == "http://carecoord.org/fhir/CodeSystem/program"
     assert [c["code"] for c in program["concept"]] == [
-        "ny-hh-adult", "ny-hhsc", "ny-hh-plus-smi", "ny-hh-plus-hiv", "medicare-ccm", "medicare-pcm",
-        "medicare-tcm", "complex-care", "plan-cm"]
+        "ny-hh-adult",
+        "ny-hhsc",
+        "ny-hh-plus-smi",
+        "ny-hh-plus-hiv",
+        "medicare-ccm",
+        "medicare-pcm",
+        "medicare-tcm",
+        "complex-care",
+        "plan-cm",
+    ]
     consent = anonymous.get("CodeSystem", {"url": "http://carecoord.org/fhir/CodeSystem/consent-form"}).resource
     assert consent["total"] == 1
     assert [c["code"] for c in consent["entry"][0]["resource"]["concept"]] == [
-        "DOH-5055", "DOH-5201", "DOH-5058", "DOH-5059", "CCM-VERBAL", "42-CFR-2", "NY-HIV-RELEASE"]
+        "DOH-5055",
+        "DOH-5201",
+        "DOH-5058",
+        "DOH-5059",
+        "CCM-VERBAL",
+        "42-CFR-2",
+        "NY-HIV-RELEASE",
+    ]
     services = anonymous.get("CodeSystem/core-service").resource
     assert [c["code"] for c in services["concept"]] == [
-        "care-management", "care-coordination", "transitional-care", "patient-family-support",
-        "community-referral", "hit-linkage"]
+        "care-management",
+        "care-coordination",
+        "transitional-care",
+        "patient-family-support",
+        "community-referral",
+        "hit-linkage",
+    ]
     assert anonymous.get("CodeSystem").resource["total"] == 3
     outcome(anonymous.get("CodeSystem/unknown"), 404)
 

@@ -21,12 +21,20 @@ def people(alice_rn, maria):
     """Maria plus three more of Alice's agency."""
     return {
         "maria": maria,
-        "ann": make_patient(alice_rn, family_name="Ambrose", given_names="Ann Marie", sex="female",
-                            birth_date=datetime.date(1950, 6, 15), email="ann@example.org"),
-        "bo": make_patient(alice_rn, family_name="Bergstrom", given_names="Bo", sex="male",
-                           birth_date=datetime.date(1985, 1, 31)),
-        "cy": make_patient(alice_rn, family_name="Castillo", given_names="Cy Ann", sex="male",
-                           birth_date=datetime.date(1985, 12, 1)),
+        "ann": make_patient(
+            alice_rn,
+            family_name="Ambrose",
+            given_names="Ann Marie",
+            sex="female",
+            birth_date=datetime.date(1950, 6, 15),
+            email="ann@example.org",
+        ),
+        "bo": make_patient(
+            alice_rn, family_name="Bergstrom", given_names="Bo", sex="male", birth_date=datetime.date(1985, 1, 31)
+        ),
+        "cy": make_patient(
+            alice_rn, family_name="Castillo", given_names="Cy Ann", sex="male", birth_date=datetime.date(1985, 12, 1)
+        ),
     }
 
 
