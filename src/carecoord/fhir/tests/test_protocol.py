@@ -152,3 +152,13 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
 def test_code_system_urls_follow_the_base_setting(anonymous, settings):
     settings.FHIR_BASE_URL = "https://fhir.example.org/base"
     assert anonymous.get("CodeSystem/program").resource["url"] == "https://fhir.example.org/base/CodeSystem/program"
+
+
+def test_an_unexpected_failure_is_a_500_operation_outcome_not_a_traceback(alice, maria, monkeypatch):
+    def broken(snapshot):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("carecoord.fhir.interactions.patient.patient_resource", broken)
+    body = outcome(alice.get(f"Patient/{maria.pk}"), 500)
+    assert body["issue"][0]["code"] == "exception"
+    assert "boom" not in body["issue"][0]["diagnostics"]
