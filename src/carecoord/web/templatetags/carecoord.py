@@ -90,3 +90,15 @@ def relative(value: Any) -> str:
 @register.filter
 def input_id(field: BoundField) -> str:
     return str(field.auto_id)
+
+
+@register.filter
+def phone(value: str | None) -> str:
+    """A US number as (718) 555-0134; anything else as entered."""
+    text = value or ""
+    only = "".join(ch for ch in text if ch.isdigit())
+    if len(only) == 11 and only.startswith("1"):
+        only = only[1:]
+    if len(only) != 10:
+        return text
+    return f"({only[:3]}) {only[3:6]}-{only[6:]}"
