@@ -1,0 +1,247 @@
+"""Patient search latency at 100,000 people, on SQLite and on PostgreSQL.
+
+Usage: .venv/bin/python bench/search.py [--database sqlite|postgres|both] [--patients N] [--repeat R] [--explain]
+
+For each database, in a fresh database (a temporary SQLite file; PostgreSQL database ``carecoord_bench``,
+created and dropped here), it migrates, builds a care management agency, a Health Home lead and one care manager
+through the actions, then bulk-loads N people. The loader writes Patient, PatientNameToken, PatientIdentifier,
+PatientPhone and PatientAssignment rows with ``bulk_create``: it bypasses ``register_patient`` for speed (no
+duplicate check, versions or audit records), but every person is first cleaned by ``patients.data.validate``
+and gets the folded names and name tokens (``common.text.fold`` / ``name_tokens``) exactly as the action
+writes them. The people are the demo's (``carecoord.demo.people``, seed 2026) with phone numbers widened so
+that a number identifies about one person. Both organizations are assigned every person, so the access rule
+lets every candidate through and cannot cut the work short.
+
+Measured, R times each after a warm-up, with queries drawn from the loaded people:
+
+- baseline: ``Patient.objects.get(pk=...)``, the simplest indexed lookup, in the same run;
+- search: ``patients.access.search_accessible_patients(care_manager, text)`` (parse, access rule, the query
+  for up to 26 rows in name order, the audit record), for each kind of text a care manager types;
+- unfiltered: the same ``search_patients`` query without the access rule or the audit record.
+
+Target: search p95 under 50 ms at 100,000 people. ``--explain`` prints the query plan of the slowest kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_DATABASE = "carecoord_bench"
+PG_URL = f"postgresql://root@127.0.0.1:5432/{PG_DATABASE}"
+TARGET_P95_MS = 50.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+@dataclass
+class Figures:
+    """Latencies of one kind of query, in milliseconds."""
+
+    label: str
+    samples: list[float] = field(default_factory=list)
+    found: int = 0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.samples, 0.95)
+
+
+def timed(label: str, queries: list[str], run: Callable[[str], bool], warmup: int) -> Figures:
+    figures = Figures(label)
+    for text in queries[:warmup]:
+        run(text)
+    for text in queries:
+        started = time.perf_counter()
+        hit = run(text)
+        figures.samples.append((time.perf_counter() - started) * 1000)
+        figures.found += int(hit)
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The worker: one database, one process (Django's settings are read once, from the environment).
+
+
+def worker(url: str, patients: int, repeat: int, explain: bool, result_path: str) -> None:
+    os.environ["CARECOORD_DATABASE_URL"] = url
+    os.environ.setdefault("CARECOORD_SECRET_KEY", "bench-only-secret-key-" + "b" * 40)
+    os.environ.setdefault("CARECOORD_LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "carecoord.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from search_fixture import load_people  # bench/ is the script's directory, so on sys.path
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    fixture = load_people(patients)
+    load_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"  loaded {patients:,} people ({fixture.rows:,} rows) in {load_seconds:.1f} s; ANALYZE done", flush=True)
+
+    from carecoord.patients.access import search_accessible_patients
+    from carecoord.patients.models import Patient
+    from carecoord.patients.queries import parse_search, search_patients
+
+    user = fixture.user
+    queries = fixture.queries(random.Random(7), repeat)
+    warmup = max(5, repeat // 10)
+
+    ids = fixture.patient_ids(random.Random(8), repeat)
+    baseline = timed("baseline: Patient by primary key", ids, lambda pk: Patient.objects.get(pk=pk) is not None, warmup)
+
+    def searched(text: str) -> bool:
+        return bool(search_accessible_patients(user, text).patients)
+
+    def unfiltered(text: str) -> bool:
+        return bool(list(search_patients(parse_search(text))[:26]))
+
+    kinds: list[Figures] = []
+    plain: list[Figures] = []
+    for kind, texts in queries.items():
+        kinds.append(timed(kind, texts, searched, warmup))
+        plain.append(timed(kind, texts, unfiltered, warmup))
+    mix = Figures("all kinds together", [s for f in kinds for s in f.samples])
+    mix_plain = Figures("all kinds together", [s for f in plain for s in f.samples])
+
+    vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
+    print(f"\n  {vendor}, {patients:,} people, {repeat} queries per kind (ms)")
+    print(f"  {'':36} {'p50':>7} {'p95':>7} {'found':>6}   {'unfiltered p50':>14} {'p95':>7}")
+    print(f"  {baseline.label:36} {baseline.p50:7.2f} {baseline.p95:7.2f}")
+    for figures, bare in zip([*kinds, mix], [*plain, mix_plain], strict=True):
+        found = f"{100 * figures.found / len(figures.samples):5.0f}%" if figures.samples and kinds else ""
+        if figures is mix:
+            found = ""
+        print(
+            f"  {'search: ' + figures.label:36} {figures.p50:7.2f} {figures.p95:7.2f} {found:>6}   "
+            f"{bare.p50:14.2f} {bare.p95:7.2f}"
+        )
+    slowest = max(kinds, key=lambda f: f.p95)
+    verdict = "meets" if mix.p95 < TARGET_P95_MS and slowest.p95 < TARGET_P95_MS else "MISSES"
+    print(
+        f"  search p50 is {mix.p50 / baseline.p50:.1f}x the primary-key fetch; the access rule and audit "
+        f"record add {mix.p50 - mix_plain.p50:.2f} ms at p50"
+    )
+    print(
+        f"  p95 {mix.p95:.1f} ms over the mix, {slowest.p95:.1f} ms for the slowest kind ({slowest.label}): "
+        f"{verdict} the {TARGET_P95_MS:.0f} ms target"
+    )
+
+    if explain:
+        text = queries[slowest.label][0]
+        from carecoord.patients.access import visible_patients
+
+        qs = search_patients(parse_search(text), within=visible_patients(user))[:26]
+        print(f"\n  plan for {slowest.label!r} ({text!r}):")
+        options = {"analyze": True} if connection.vendor == "postgresql" else {}
+        for line in qs.explain(**options).splitlines():
+            print(f"    {line}")
+
+    Path(result_path).write_text(
+        json.dumps(
+            {
+                "database": vendor,
+                "patients": patients,
+                "load_seconds": load_seconds,
+                "baseline": [baseline.p50, baseline.p95],
+                "kinds": {f.label: [f.p50, f.p95, bare.p50, bare.p95] for f, bare in zip(kinds, plain, strict=True)},
+                "mix": [mix.p50, mix.p95, mix_plain.p50, mix_plain.p95],
+            }
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The driver: one worker process per database, then a summary.
+
+
+def run_worker(name: str, url: str, args: argparse.Namespace) -> dict[str, object]:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        result = handle.name
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        url,
+        "--patients",
+        str(args.patients),
+        "--repeat",
+        str(args.repeat),
+        "--result",
+        result,
+    ]
+    if args.explain:
+        command.append("--explain")
+    print(f"\n== {name}", flush=True)
+    subprocess.run(command, check=True, cwd=ROOT)
+    data: dict[str, object] = json.loads(Path(result).read_text())
+    Path(result).unlink()
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=200, help="queries measured per kind")
+    parser.add_argument("--explain", action="store_true", help="print the plan of the slowest kind of query")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    # bench/run.py passes every benchmark the same options; ignore the ones meant for others.
+    args, _ = parser.parse_known_args()
+
+    if args.worker:
+        worker(args.worker, args.patients, args.repeat, args.explain, args.result)
+        return
+
+    results = []
+    if args.database in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="carecoord-bench-") as directory:
+            results.append(run_worker("SQLite", f"sqlite:///{directory}/search.sqlite3", args))
+    if args.database in ("postgres", "both"):
+        pg = ["-h", "127.0.0.1", "-U", "root"]
+        subprocess.run(["dropdb", *pg, "--if-exists", PG_DATABASE], check=True)
+        subprocess.run(["createdb", *pg, PG_DATABASE], check=True)
+        try:
+            results.append(run_worker("PostgreSQL", PG_URL, args))
+        finally:
+            subprocess.run(["dropdb", *pg, "--if-exists", PG_DATABASE], check=False)
+
+    print("\n== Summary: search_accessible_patients, p50 / p95 in ms (baseline: Patient by primary key)")
+    for data in results:
+        mix = data["mix"]
+        base = data["baseline"]
+        assert isinstance(mix, list) and isinstance(base, list)
+        print(
+            f"  {data['database']:10} {data['patients']:,} people: search {mix[0]:.2f} / {mix[1]:.2f}; "
+            f"baseline {base[0]:.2f} / {base[1]:.2f}; ratio at p50 {mix[0] / base[0]:.1f}x; "
+            f"target p95 < {TARGET_P95_MS:.0f} ms: {'met' if mix[1] < TARGET_P95_MS else 'MISSED'}"
+        )
+
+
+if __name__ == "__main__":
+    main()
