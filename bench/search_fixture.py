@@ -16,6 +16,7 @@ import random
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -82,32 +83,25 @@ class Fixture:
         return kinds
 
 
-def _widen_phones(data: PatientData, rng: random.Random) -> None:
-    """The demo keeps to the fictional 555-01xx range (100 numbers per area code); a benchmark needs numbers
-    that identify about one person, as real ones do."""
-    for phone in data.phones:
-        area = normalise_phone(phone.number)[:3]
-        phone.number = f"({area}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
-
-
 class _Table:
     """Rows for one table, inserted with executemany; values go through the field's own database preparation
     (UUIDs, dates and times differ between SQLite and PostgreSQL), other values as they are."""
 
-    def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
+    def __init__(self, model: type[models.Model], fields: Sequence[str], ready: Sequence[str] = ()) -> None:
         meta = model._meta
-        self.fields = [meta.get_field(name) for name in fields]
+        self.fields = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in fields]
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in self.fields)  # type: ignore[union-attr]
+        columns = ", ".join(quote(str(f.column)) for f in self.fields)
         self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(self.fields))})"
         prepared = (models.UUIDField, models.DateField, models.ForeignKey)
-        self.prepare = [isinstance(f, prepared) for f in self.fields]
-        self.rows: list[tuple[object, ...]] = []
+        # ``ready`` columns arrive prepared (the same patient or organization id repeats on many rows).
+        self.prepare = [isinstance(f, prepared) and f.name not in ready for f in self.fields]
+        self.rows: list[tuple[Any, ...]] = []
 
     def add(self, *values: object) -> None:
         self.rows.append(
             tuple(
-                field.get_db_prep_save(value, connection) if prepare and value is not None else value  # type: ignore[union-attr]
+                field.get_db_prep_save(value, connection) if prepare and value is not None else value
                 for field, prepare, value in zip(self.fields, self.prepare, values, strict=True)
             )
         )
@@ -179,10 +173,22 @@ def load_people(count: int) -> Fixture:
     today = timezone.localdate()
     people: list[Person] = []
     patients = _Table(Patient, _PATIENT_FIELDS)
-    tokens = _Table(PatientNameToken, ("patient", "token"))
-    identifiers = _Table(PatientIdentifier, ("patient", "kind", "system", "value", "assigner"))
-    phones = _Table(PatientPhone, ("patient", "kind", "number", "digits", "text_consent", "rank"))
-    assignments = _Table(PatientAssignment, ("patient", "organization", "kind", "start_date", "created_at"))
+    tokens = _Table(PatientNameToken, ("patient", "token"), ready=("patient",))
+    identifiers = _Table(PatientIdentifier, ("patient", "kind", "system", "value", "assigner"), ready=("patient",))
+    phones = _Table(PatientPhone, ("patient", "kind", "number", "digits", "text_consent", "rank"), ready=("patient",))
+    assignments = _Table(
+        PatientAssignment,
+        ("patient", "organization", "kind", "start_date", "created_at"),
+        ready=("patient", "organization", "start_date", "created_at"),
+    )
+    key_field = Patient._meta.pk
+    assert key_field is not None
+    start_field = PatientAssignment._meta.get_field("start_date")
+    created_field = PatientAssignment._meta.get_field("created_at")
+    agency_key = key_field.get_db_prep_save(agency.pk, connection)
+    health_home_key = key_field.get_db_prep_save(health_home.pk, connection)
+    today_value = start_field.get_db_prep_save(today, connection)
+    now_value = created_field.get_db_prep_save(now, connection)
     tables = (patients, tokens, identifiers, phones, assignments)
     rows = 0
 
@@ -192,6 +198,7 @@ def load_people(count: int) -> Fixture:
             _widen_phones(data, rng)
             assert data.birth_date is not None
             patient_id = uuid.uuid4()
+            pid = key_field.get_db_prep_save(patient_id, connection)
             patients.add(
                 patient_id,
                 data.family_name,
@@ -215,18 +222,16 @@ def load_people(count: int) -> Fixture:
                 fold(data.given_names)[:150],
             )
             for token in name_tokens(data.family_name, data.given_names, data.preferred_name):
-                tokens.add(patient_id, token[:64])
+                tokens.add(pid, token[:64])
             for ident in data.identifiers:
                 owner = ident.assigner_id or agency.pk
                 system = identifier_system(ident.kind, organization_id=owner)
                 assigner = owner if ident.kind in (IdentifierKind.MRN, IdentifierKind.PLAN_MEMBER) else None
-                identifiers.add(patient_id, ident.kind, system, ident.value, assigner)
+                identifiers.add(pid, ident.kind, system, ident.value, assigner)
             for rank, phone in enumerate(data.phones):
-                phones.add(
-                    patient_id, phone.kind, phone.number, normalise_phone(phone.number), phone.text_consent, rank
-                )
-            assignments.add(patient_id, agency.pk, AssignmentKind.REGISTRATION, today, now)
-            assignments.add(patient_id, health_home.pk, AssignmentKind.ASSIGNMENT, today, now)
+                phones.add(pid, phone.kind, phone.number, normalise_phone(phone.number), phone.text_consent, rank)
+            assignments.add(pid, agency_key, AssignmentKind.REGISTRATION, today_value, now_value)
+            assignments.add(pid, health_home_key, AssignmentKind.ASSIGNMENT, today_value, now_value)
             key = next(
                 i.value
                 for i in data.identifiers
