@@ -13,9 +13,11 @@ Consent restrictions join this rule with the consent module.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -23,8 +25,10 @@ from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, AuditOutcome, BreakGlassGrant, Purpose
+from carecoord.careteams.models import CareTeam, CareTeamMember, CareTeamStatus
 from carecoord.careteams.queries import active_places
 from carecoord.common.errors import AccessDenied, NotFound
+from carecoord.common.sql import column, fetch_one, prep, table
 from carecoord.patients.models import Patient, PatientAssignment, PatientContact, PatientVersion
 from carecoord.patients.queries import SearchTerms, parse_search, search_patients
 
@@ -45,12 +49,6 @@ def _care_team_place(user: User) -> Exists:
     return Exists(active_places(user_id=user.pk).filter(care_team__patient=OuterRef("pk")))
 
 
-def _break_glass(user: User) -> Exists:
-    return Exists(
-        BreakGlassGrant.objects.filter(patient=OuterRef("pk"), user_id=user.pk, expires_at__gt=timezone.now())
-    )
-
-
 def visible_patients(user: User) -> QuerySet[Patient]:
     """Everyone the user may see through assignment or care team (break-the-glass is per record)."""
     if not can(user, Capability.VIEW_PATIENTS):
@@ -65,29 +63,106 @@ class Decision:
     basis: str
 
 
-def _decide(user: User, patient: Patient) -> Decision:
+@dataclass(frozen=True)
+class AccessFacts:
+    """What the access rule needs to know about one user and one person, read in one statement."""
+
+    assigned: bool
+    on_care_team: bool
+    break_glass: bool
+
+
+@functools.cache
+def _facts_sql(vendor: str) -> str:
+    """One statement answering the three questions of the rule (built from model metadata, per database)."""
+    a, m, t, g, p = PatientAssignment, CareTeamMember, CareTeam, BreakGlassGrant, Patient
+    # Names come from model metadata; every value is a bound parameter.
+    return f"""
+        SELECT
+          EXISTS (SELECT 1 FROM {table(a)} WHERE {column(a, "patient")} = %s AND {column(a, "organization")} = %s
+                  AND {column(a, "start_date")} <= %s
+                  AND ({column(a, "end_date")} IS NULL OR {column(a, "end_date")} >= %s)),
+          EXISTS (SELECT 1 FROM {table(m)} JOIN {table(t)} ON {table(t)}.{column(t, "id")} = {column(m, "care_team")}
+                  WHERE {table(t)}.{column(t, "patient")} = %s AND {column(m, "user")} = %s
+                  AND {table(t)}.{column(t, "status")} = %s AND {column(m, "start_date")} <= %s
+                  AND ({column(m, "end_date")} IS NULL OR {column(m, "end_date")} >= %s)),
+          EXISTS (SELECT 1 FROM {table(g)} WHERE {column(g, "patient")} = %s AND {column(g, "user")} = %s
+                  AND {column(g, "expires_at")} > %s)
+        FROM {table(p)} WHERE {column(p, "id")} = %s
+    """  # noqa: S608
+
+
+def access_facts(user: User, patient_id: uuid.UUID) -> AccessFacts | None:
+    """The facts for ``user`` and the person, or None when there is no such person."""
+    key = prep(Patient, "id", patient_id)
+    today = prep(PatientAssignment, "start_date", timezone.localdate())
+    now = prep(BreakGlassGrant, "expires_at", timezone.now())
+    org = prep(PatientAssignment, "organization", user.organization_id)
+    user_key = prep(CareTeamMember, "user", user.pk)
+    row = fetch_one(
+        _facts_sql(connection.vendor),
+        [key, org, today, today, key, user_key, CareTeamStatus.ACTIVE, today, today, key, user_key, now, key],
+    )
+    if row is None:
+        return None
+    return AccessFacts(assigned=bool(row[0]), on_care_team=bool(row[1]), break_glass=bool(row[2]))
+
+
+def _decide(user: User, facts: AccessFacts) -> Decision:
     if not user.is_active or not can(user, Capability.VIEW_PATIENTS):
         return Decision(False, Purpose.TREATMENT, "role")
-    if patient.assigned:  # type: ignore[attr-defined]
+    if facts.assigned:
         return Decision(True, Purpose.TREATMENT, "assignment")
-    if patient.on_care_team:  # type: ignore[attr-defined]
+    if facts.on_care_team:
         return Decision(True, Purpose.TREATMENT, "care-team")
-    if patient.break_glass:  # type: ignore[attr-defined]
+    if facts.break_glass:
         return Decision(True, Purpose.EMERGENCY, "break-glass")
     return Decision(False, Purpose.TREATMENT, "no-relationship")
 
 
-def _load(user: User, patient_id: object, *, for_update: bool = False) -> Patient | None:
+def _parse_id(patient_id: object) -> uuid.UUID | None:
     try:
-        key = uuid.UUID(str(patient_id))
+        return uuid.UUID(str(patient_id))
     except ValueError:
         return None
-    people = Patient.objects.annotate(
-        assigned=_active_assignment(user), on_care_team=_care_team_place(user), break_glass=_break_glass(user)
+
+
+def _check(
+    user: User,
+    patient_id: object,
+    *,
+    action: str,
+    object_type: str,
+    object_id: str,
+    detail: dict[str, object] | None,
+) -> tuple[uuid.UUID, Decision]:
+    """Decide and audit; raise NotFound or AccessDenied, or return the person's id and the decision."""
+    key = _parse_id(patient_id)
+    facts = access_facts(user, key) if key is not None else None
+    if key is None or facts is None:
+        record(
+            by=user,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id or patient_id)[:64],
+            outcome=AuditOutcome.FAILED,
+            detail={"reason": "not-found"},
+        )
+        raise NotFound(f"No person with id {patient_id}.")
+    decision = _decide(user, facts)
+    record(
+        by=user,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or key),
+        patient=key,
+        outcome=AuditOutcome.SUCCESS if decision.allowed else AuditOutcome.DENIED,
+        purpose=decision.purpose,
+        detail={"basis": decision.basis, **(detail or {})},
     )
-    if for_update:
-        people = people.select_related("primary_care_provider", "primary_care_organization")
-    return people.filter(pk=key).first()
+    if not decision.allowed:
+        raise AccessDenied("You do not have access to this person's record.", basis=decision.basis)
+    return key, decision
 
 
 def access_patient(
@@ -100,37 +175,16 @@ def access_patient(
     detail: dict[str, object] | None = None,
 ) -> Patient:
     """Fetch a person's record for ``user``; audited whether allowed, denied or not found."""
-    patient = _load(user, patient_id, for_update=action != AuditAction.READ)
-    if patient is None:
-        record(
-            by=user,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id or patient_id)[:64],
-            outcome=AuditOutcome.FAILED,
-            detail={"reason": "not-found"},
-        )
-        raise NotFound(f"No person with id {patient_id}.")
-    decision = _decide(user, patient)
-    record(
-        by=user,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id or patient.pk),
-        patient=patient,
-        outcome=AuditOutcome.SUCCESS if decision.allowed else AuditOutcome.DENIED,
-        purpose=decision.purpose,
-        detail={"basis": decision.basis, **(detail or {})},
-    )
-    if not decision.allowed:
-        raise AccessDenied("You do not have access to this person's record.", basis=decision.basis)
+    key, decision = _check(user, patient_id, action=action, object_type=object_type, object_id=object_id, detail=detail)
+    patient = Patient.objects.select_related("primary_care_provider", "primary_care_organization").get(pk=key)
     patient.access_basis = decision.basis  # type: ignore[attr-defined]
     return patient
 
 
 def check_break_glass_candidate(user: User, patient_id: object) -> Patient:
     """The person a user asks emergency access to; only existence is revealed, and the ask is audited."""
-    patient = _load(user, patient_id)
+    key = _parse_id(patient_id)
+    patient = Patient.objects.filter(pk=key).first() if key is not None else None
     if patient is None:
         raise NotFound(f"No person with id {patient_id}.")
     return patient
@@ -161,9 +215,21 @@ def search_accessible_patients(user: User, text: str, *, limit: int = 25) -> Sea
 
 
 def access_patient_version(user: User, patient_id: object, version: int | None) -> PatientVersion:
-    """A stored version of a record (the latest when ``version`` is None), after the access check."""
-    patient = access_patient(user, patient_id, detail={"version": version} if version else None)
-    versions = PatientVersion.objects.filter(patient=patient)
+    """A stored version of a record (the latest when ``version`` is None), after the access check.
+
+    This is the FHIR read path: it never loads the live row, only the stored snapshot.
+    """
+    key, _ = _check(
+        user,
+        patient_id,
+        action=AuditAction.READ,
+        object_type="Patient",
+        object_id="",
+        detail={"version": version} if version else None,
+    )
+    versions = PatientVersion.objects.filter(patient_id=key).only(
+        "id", "patient_id", "version", "recorded_at", "change", "snapshot"
+    )
     found = versions.filter(version=version).first() if version else versions.order_by("-version").first()
     if found is None:
         raise NotFound(f"Person {patient_id} has no version {version}.")
