@@ -300,7 +300,6 @@ class PatientEditor:
             primary_care_provider_id=base.primary_care_provider_id if base else None,
             primary_care_organization_id=base.primary_care_organization_id if base else None,
         )
-        kept_systems = {(i.kind, i.value): (i.system, i.assigner_id) for i in base.identifiers.all()} if base else {}
         for section in SECTIONS:
             items: list[Any] = []
             self._rows[section.name] = []
@@ -309,12 +308,48 @@ class PatientEditor:
                 if all(row.get(name) in (None, "") for name in section.blank_when_empty):
                     continue
                 item = section.data(**_typed(form, row, {f.name for f in fields(section.data)}))
-                if isinstance(item, IdentifierData) and item.kind != IdentifierKind.OTHER:
-                    item.system, item.assigner_id = kept_systems.get((item.kind, item.value.strip()), ("", None))
+                self._carry_over(item)
                 items.append(item)
                 self._rows[section.name].append(index)
             setattr(data, section.name, items)
         return data
+
+    def _carry_over(self, item: object) -> None:
+        """Keep what the form does not show from the stored row it matches: an identifier's issuer, an
+        address's dates, a coverage's payer organization and dates."""
+        base = self.base
+        if base is None:
+            if isinstance(item, IdentifierData) and item.kind != IdentifierKind.OTHER:
+                item.system = ""
+            return
+        if isinstance(item, IdentifierData) and item.kind != IdentifierKind.OTHER:
+            stored = next(
+                (i for i in base.identifiers.all() if (i.kind, i.value) == (item.kind, item.value.strip())), None
+            )
+            item.system, item.assigner_id = (stored.system, stored.assigner_id) if stored else ("", None)
+        elif isinstance(item, AddressData):
+            address = next(
+                (
+                    a
+                    for a in base.addresses.all()
+                    if (a.line1, a.city, a.postal_code)
+                    == (item.line1.strip(), item.city.strip(), item.postal_code.strip())
+                ),
+                None,
+            )
+            if address is not None:
+                item.start_date, item.end_date = address.start_date, address.end_date
+        elif isinstance(item, CoverageData):
+            coverage = next(
+                (
+                    c
+                    for c in base.coverages.all()
+                    if (c.payer_name, c.member_id) == (item.payer_name.strip(), item.member_id.strip())
+                ),
+                None,
+            )
+            if coverage is not None:
+                item.payer_id = coverage.payer_id
 
     def collect_rule_errors(self, data: PatientData) -> None:
         """When parsing already failed, also show what the rules say about the rest, in one round."""

@@ -75,13 +75,12 @@ def register(request: HttpRequest) -> HttpResponse:
     return _render_form(request, editor, mode="register", duplicates=duplicates)
 
 
-def _denied(request: HttpRequest, patient_id: uuid.UUID, error: AccessDenied) -> HttpResponse:
+def _denied(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     return render(
         request,
         "patients/access_denied.html",
         {
-            "message": error.message,
             "patient_id": patient_id,
             "may_break_glass": can(user, Capability.BREAK_GLASS),
         },
@@ -96,8 +95,8 @@ def chart(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         patient = access_patient(user, patient_id)
     except NotFound as error:
         raise Http404(error.message) from None
-    except AccessDenied as error:
-        return _denied(request, patient_id, error)
+    except AccessDenied:
+        return _denied(request, patient_id)
     prefetch_related_objects([patient], *_CHILDREN)
     contacts = [c for c in patient.contacts.all() if c.active]
     return render(
@@ -119,8 +118,8 @@ def edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         patient = access_patient(user, patient_id, detail={"purpose": "edit"})
     except NotFound as error:
         raise Http404(error.message) from None
-    except AccessDenied as error:
-        return _denied(request, patient_id, error)
+    except AccessDenied:
+        return _denied(request, patient_id)
     initial, rows = initial_from_patient(patient)
     editor = PatientEditor(
         request.POST or None, initial=initial, rows=rows, base=patient, organization_id=user.organization_id
@@ -157,16 +156,11 @@ def emergency_access(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
             break_glass(user=user, patient=patient, reason=reason)
         except NotFound as error:
             raise Http404(error.message) from None
-        except AccessDenied as error:
-            return _denied(request, patient_id, error)
+        except AccessDenied:
+            return _denied(request, patient_id)
         except ValidationFailed as error:
             error_message = error.message
         else:
-            messages.warning(
-                request,
-                "Emergency access is on for a few hours. Your reason and each view are "
-                "recorded and your supervisor will review them.",
-            )
             return redirect("web:chart", patient_id=patient_id)
     return render(
         request,

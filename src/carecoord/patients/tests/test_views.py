@@ -53,6 +53,24 @@ def _form(**overrides):
     return data
 
 
+def _as_posted(editor):
+    """What the browser would send back for an untouched edit form."""
+    data = {}
+    for bound in editor.main:
+        value = bound.value()
+        if value not in (None, False):
+            data[bound.html_name] = "on" if value is True else str(value)
+    for _, formset in editor:
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = str(value)
+        for row in formset.forms:
+            for bound in row:
+                value = bound.value()
+                if value not in (None, False, ""):
+                    data[bound.html_name] = "on" if value is True else str(value)
+    return data
+
+
 def test_search_page_and_fragment(client, bob_coordinator, maria):
     signed_in(client, bob_coordinator)
     page = client.get("/patients/")
@@ -188,20 +206,7 @@ def test_edit_and_version_conflict(client, alice_rn, bob_coordinator, maria):
     signed_in(client, alice_rn)
     page = client.get(f"/patients/{maria.pk}/edit/")
     assert page.status_code == 200
-    form = page.context["editor"]
-    data = {}
-    for bound in form.main:
-        value = bound.value()
-        if value not in (None, False):
-            data[bound.html_name] = "on" if value is True else str(value)
-    for _, formset in form:
-        for key, value in formset.management_form.initial.items():
-            data[f"{formset.prefix}-{key}"] = str(value)
-        for row in formset.forms:
-            for bound in row:
-                value = bound.value()
-                if value not in (None, False, ""):
-                    data[bound.html_name] = "on" if value is True else str(value)
+    data = _as_posted(page.context["editor"])
     data["pronouns"] = "she/her"
     assert data["version"] == "1"
     saved = client.post(f"/patients/{maria.pk}/edit/", data)
@@ -253,3 +258,23 @@ def test_own_agency_patient_count_unchanged_by_search(client, bob_coordinator, a
     signed_in(client, bob_coordinator)
     response = client.get("/patients/", {"q": "ann smith"}, HTTP_HX_REQUEST="true")
     assert b"Smith, Ann" in response.content and b"1 person found" in response.content
+
+
+def test_edit_keeps_what_the_form_does_not_show(client, alice_rn, other_agency):
+    import datetime
+
+    from carecoord.patients.data import AddressData, IdentifierData
+
+    since = datetime.date(2020, 6, 1)
+    patient = make_patient(
+        alice_rn,
+        identifiers=[IdentifierData(kind="mrn", value="Q-778", assigner_id=other_agency.pk)],
+        addresses=[AddressData(line1="5 Elm St", city="Queens", state="NY", postal_code="11375", start_date=since)],
+    )
+    system = patient.identifiers.get().system
+    signed_in(client, alice_rn)
+    data = _as_posted(client.get(f"/patients/{patient.pk}/edit/").context["editor"])
+    assert client.post(f"/patients/{patient.pk}/edit/", {**data, "pronouns": "he/him"}).status_code == 302
+    patient.refresh_from_db()
+    assert patient.identifiers.get().system == system
+    assert patient.addresses.get().start_date == since

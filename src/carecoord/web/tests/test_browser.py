@@ -248,3 +248,28 @@ def test_tablet_width_keeps_the_chart_readable(browser, live_server, agency_peop
     assert width <= 800
     shoot(page, "11-chart-tablet")
     context.close()
+
+
+def test_emergency_access_from_the_denied_page(page, live_server, agency_people):
+    base = live_server.url
+    other = make_organization("Queens Community Care", "care_management_agency")
+    karl = make_patient(
+        make_user("eve_outsider", role="care_manager", organization=other), family_name="Lindqvist", given_names="Karl"
+    )
+    sign_in(page, base, agency_people["alice"])
+    page.wait_for_url(f"{base}/patients/")
+    # "g p" comes back to patient search from anywhere.
+    page.goto(f"{base}/patients/{karl.pk}/")
+    assert "You do not have access" in page.locator("h1").inner_text()
+    assert "Lindqvist" not in page.content()
+    shoot(page, "12-access-denied")
+    page.fill("#id_reason", "Karl is in our ED and cannot speak; need his contacts")
+    page.click("button:has-text('Emergency access')")
+    page.wait_for_selector(".banner-glass")
+    assert "Lindqvist, Karl" in page.locator(".chart-head").inner_text()
+    shoot(page, "13-chart-emergency-access")
+    page.locator("h1").click()
+    page.keyboard.press("g")
+    page.keyboard.press("p")
+    page.wait_for_url(f"{base}/patients/")
+    assert page.console_errors == []
