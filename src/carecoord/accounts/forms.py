@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import forms
@@ -112,10 +111,6 @@ class LicenseForm(forms.Form):
     number = forms.CharField(label="License number", max_length=32)
     state = forms.CharField(max_length=2, initial="NY", help_text="Two-letter state code")
     expires_on = forms.DateField(label="Expires on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-
-    def clean_expires_on(self) -> datetime.date:
-        value: datetime.date = self.cleaned_data["expires_on"]
-        return value
 
 
 class TokenForm(forms.Form):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -201,7 +200,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
 @requires(Capability.MANAGE_USERS)
 def token_revoke(request: HttpRequest, token_id: uuid.UUID) -> HttpResponse:
     admin = staff_user(request)
