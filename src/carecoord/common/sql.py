@@ -17,7 +17,10 @@ def table(model: type[models.Model]) -> str:
 
 
 def column(model: type[models.Model], field_name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(field_name).column)  # type: ignore[union-attr]
+    name = getattr(model._meta.get_field(field_name), "column", None)
+    if not isinstance(name, str):
+        raise ValueError(f"{model.__name__}.{field_name} has no column")
+    return connection.ops.quote_name(name)
 
 
 def prep(model: type[models.Model], field_name: str, value: Any) -> Any:

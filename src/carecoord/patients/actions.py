@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, Conflict, VersionConflict
 from carecoord.common.text import fold, name_tokens
+from carecoord.patients.access import visible_patients
 from carecoord.patients.data import PatientData, normalise_phone, validate
 from carecoord.patients.models import (
     AssignmentKind,
@@ -177,6 +179,19 @@ def _store_version(patient: Patient, *, by: User | None, change: str) -> Patient
     )
 
 
+def _redact(candidates: list[DuplicateCandidate], *, by: User) -> list[DuplicateCandidate]:
+    """Only people the user may see are named; others are reported as registered elsewhere."""
+    if not candidates:
+        return candidates
+    visible = set(visible_patients(by).filter(pk__in=[c.patient_id for c in candidates]).values_list("pk", flat=True))
+    return [
+        c
+        if c.patient_id in visible
+        else dataclasses.replace(c, display_name="A person registered at another organization", visible=False)
+        for c in candidates
+    ]
+
+
 def register_patient(
     *,
     data: PatientData,
@@ -194,7 +209,7 @@ def register_patient(
     owner = organization or by.organization
     validate(data, registering_organization_id=owner.pk)
     _check_identifiers_free(data, patient=None)
-    candidates = find_possible_duplicates(data)
+    candidates = _redact(find_possible_duplicates(data), by=by)
     if candidates and not confirm_not_duplicate:
         raise PossibleDuplicate(candidates)
     now = timezone.now()

@@ -106,6 +106,7 @@ class DuplicateCandidate:
     reasons: tuple[str, ...]
     display_name: str
     birth_date: datetime.date
+    visible: bool = True
 
 
 def _similar(a: str, b: str) -> bool:

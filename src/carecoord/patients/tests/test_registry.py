@@ -134,3 +134,13 @@ def test_search_is_audited_with_its_results(alice_rn, maria):
 def test_search_parsing_never_fails(text):
     terms = parse_search(text)
     assert all(token == fold(token) for token in terms.names)
+
+
+def test_duplicates_at_another_organization_are_not_named(alice_rn, eve_outsider, maria):
+    data = patient_data(family_name="Garcia", given_names="Maria", birth_date=maria.birth_date)
+    with pytest.raises(PossibleDuplicate) as caught:
+        register_patient(data=data, by=eve_outsider)
+    candidate = caught.value.candidates[0]
+    assert candidate.patient_id == maria.pk
+    assert not candidate.visible
+    assert "García" not in candidate.display_name
