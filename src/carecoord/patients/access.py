@@ -202,7 +202,8 @@ def search_accessible_patients(user: User, text: str, *, limit: int = 25) -> Sea
     terms = parse_search(text)
     if terms.empty or not can(user, Capability.VIEW_PATIENTS):
         return SearchResult(terms=terms, patients=[], more=False)
-    rows = list(search_patients(terms, within=visible_patients(user))[: limit + 1])
+    found = search_patients(terms, within=visible_patients(user)).prefetch_related("identifiers", "phones")
+    rows = list(found[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     record(
