@@ -73,7 +73,7 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -134,9 +134,20 @@ def bench_database(name: str, url: str, *, patients: int, seconds: int, workers:
     token, ids = prepare(env, patients)
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("carecoord")), "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
-        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).with_name("carecoord")),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -178,17 +189,30 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("This benchmark needs wrk: apt-get install wrk (make bench installs it).")
     if args.database in ("sqlite", "both"):
-        bench_database("SQLite", "", patients=args.patients, seconds=args.seconds, workers=args.workers,
-                       connections=args.connections)
+        bench_database(
+            "SQLite",
+            "",
+            patients=args.patients,
+            seconds=args.seconds,
+            workers=args.workers,
+            connections=args.connections,
+        )
     if args.database in ("postgres", "both"):
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", "carecoord_bench_fhir"], check=True)
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "root", "carecoord_bench_fhir"], check=True)
         try:
-            bench_database("PostgreSQL", PG_URL, patients=args.patients, seconds=args.seconds, workers=args.workers,
-                           connections=args.connections)
+            bench_database(
+                "PostgreSQL",
+                PG_URL,
+                patients=args.patients,
+                seconds=args.seconds,
+                workers=args.workers,
+                connections=args.connections,
+            )
         finally:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", "carecoord_bench_fhir"],
-                           check=False)
+            subprocess.run(
+                ["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", "carecoord_bench_fhir"], check=False
+            )
 
 
 if __name__ == "__main__":
