@@ -2,7 +2,7 @@
 
 The bulk insert bypasses ``patients.actions.register_patient`` (one person at a time, with duplicate check,
 version and audit record: about an hour for 100,000) and writes only the rows search reads: Patient,
-PatientNameToken, PatientIdentifier, PatientPhone and PatientAssignment, with ``executemany`` per table. Values
+PatientNameToken, PatientIdentifier, PatientPhone and PatientAssignment, in multi-row INSERTs. Values
 are those the action would store: names folded with ``common.text.fold`` and tokenised with
 ``common.text.name_tokens`` over the family, given and preferred names; identifier systems from
 ``patients.data.identifier_system`` (as ``validate`` fills them; the demo's people all pass ``validate``, which
@@ -84,15 +84,19 @@ class Fixture:
 
 
 class _Table:
-    """Rows for one table, inserted with executemany; values go through the field's own database preparation
-    (UUIDs, dates and times differ between SQLite and PostgreSQL), other values as they are."""
+    """Rows for one table, inserted many to a statement (``INSERT ... VALUES (...), (...)``, as ``bulk_create``
+    does, without building model instances); values go through the field's own database preparation (UUIDs,
+    dates and times differ between SQLite and PostgreSQL), other values as they are."""
 
     def __init__(self, model: type[models.Model], fields: Sequence[str], ready: Sequence[str] = ()) -> None:
         meta = model._meta
         self.fields = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in fields]
         quote = connection.ops.quote_name
         columns = ", ".join(quote(str(f.column)) for f in self.fields)
-        self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(self.fields))})"
+        self.head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+        self.row_sql = f"({', '.join(['%s'] * len(self.fields))})"
+        # SQLite takes up to 32,766 parameters a statement, PostgreSQL 65,535.
+        self.per_statement = min(1000, 30_000 // len(self.fields))
         prepared = (models.UUIDField, models.DateField, models.ForeignKey)
         # ``ready`` columns arrive prepared (the same patient or organization id repeats on many rows).
         self.prepare = [isinstance(f, prepared) and f.name not in ready for f in self.fields]
@@ -108,9 +112,11 @@ class _Table:
 
     def flush(self) -> int:
         count = len(self.rows)
-        if count:
-            with connection.cursor() as cursor:
-                cursor.executemany(self.sql, self.rows)
+        with connection.cursor() as cursor:
+            for start in range(0, count, self.per_statement):
+                chunk = self.rows[start : start + self.per_statement]
+                sql = self.head + ", ".join([self.row_sql] * len(chunk))
+                cursor.execute(sql, [value for row in chunk for value in row])
         self.rows = []
         return count
 
