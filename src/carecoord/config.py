@@ -75,7 +75,7 @@ class DatabaseConfig:
     settings: dict[str, object]
 
 
-def parse_database_url(url: str, *, base_dir: Path, variable: str) -> DatabaseConfig:
+def parse_database_url(url: str, *, base_dir: Path, variable: str, conn_max_age: int = 60) -> DatabaseConfig:
     """Turn ``sqlite:///path`` or ``postgresql://user:pass@host:port/name`` into Django settings."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -123,7 +123,7 @@ def parse_database_url(url: str, *, base_dir: Path, variable: str) -> DatabaseCo
                 "PASSWORD": unquote(parts.password or ""),
                 "HOST": unquote(parts.hostname or ""),
                 "PORT": str(port or ""),
-                "CONN_MAX_AGE": 60,
+                "CONN_MAX_AGE": conn_max_age,
                 "CONN_HEALTH_CHECKS": True,
                 "OPTIONS": options,
             },

@@ -55,6 +55,7 @@ _database = parse_database_url(
     env_str("CARECOORD_DATABASE_URL", "sqlite:///var/carecoord.sqlite3") or "",
     base_dir=BASE_DIR,
     variable="CARECOORD_DATABASE_URL",
+    conn_max_age=env_int("CARECOORD_DB_CONN_MAX_AGE", 60, minimum=0, maximum=3600),
 )
 DATABASES = {"default": _database.settings}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -6,14 +6,17 @@ problem at once, keyed by a field path (``identifiers.0.value``) the edges can s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.db import models
 from django.utils import timezone
 
 from carecoord.common.errors import ValidationFailed
@@ -22,8 +25,14 @@ from carecoord.patients.models import (
     AddressUse,
     AdministrativeSex,
     ContactRelationship,
+    Coverage,
     GenderIdentity,
     IdentifierKind,
+    Patient,
+    PatientAddress,
+    PatientContact,
+    PatientIdentifier,
+    PatientPhone,
     TelecomKind,
 )
 
@@ -288,9 +297,45 @@ def validate(data: PatientData, *, registering_organization_id: uuid.UUID | str 
             except DjangoValidationError:
                 errors.add(f"{path}.email", "Enter a valid email address.")
 
+    _check_lengths(data, errors)
     if errors.items:
         count = sum(len(v) for v in errors.items.values())
         first = next(iter(errors.items.values()))[0]
         summary = first if count == 1 else f"{count} problems, the first: {first}"
         raise ValidationFailed(summary, errors=errors.items)
     return data
+
+
+# Which model stores each part of PatientData, so that text longer than its column is a field error
+# (PostgreSQL would refuse it with a database error; SQLite would silently keep it).
+_STORED_IN: dict[str, tuple[str, type[models.Model]]] = {
+    "identifiers": ("identifiers", PatientIdentifier),
+    "addresses": ("addresses", PatientAddress),
+    "phones": ("phones", PatientPhone),
+    "coverages": ("coverages", Coverage),
+    "contacts": ("contacts", PatientContact),
+}
+
+
+def _too_long(model: type[models.Model], name: str, value: object) -> int | None:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    limit = getattr(field, "max_length", None)
+    if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
+        return limit
+    return None
+
+
+def _check_lengths(data: PatientData, errors: _Errors) -> None:
+    for item in dataclasses.fields(data):
+        value = getattr(data, item.name)
+        if isinstance(value, str) and (limit := _too_long(Patient, item.name, value)) is not None:
+            errors.add(item.name, f"At most {limit} characters.")
+    for attribute, (prefix, model) in _STORED_IN.items():
+        for index, entry in enumerate(getattr(data, attribute)):
+            for item in dataclasses.fields(entry):
+                value = getattr(entry, item.name)
+                if (limit := _too_long(model, item.name, value)) is not None:
+                    errors.add(f"{prefix}.{index}.{item.name}", f"At most {limit} characters.")

@@ -187,7 +187,7 @@ class Coverage(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
     payer = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT)
     payer_name = models.CharField(max_length=200, help_text="Plan or payer name as the card shows it")
-    plan_type = models.CharField(max_length=32, blank=True, help_text="e.g. Medicaid managed care, Medicare FFS")
+    plan_type = models.CharField(max_length=100, blank=True, help_text="e.g. Medicaid managed care, Medicare FFS")
     member_id = models.CharField(max_length=64)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Collate
 
 from carecoord.common.text import digits, fold, name_tokens
 from carecoord.patients.models import Patient, PatientIdentifier, PatientNameToken, PatientPhone
@@ -92,11 +93,16 @@ def search_patients(terms: SearchTerms, *, within: QuerySet[Patient] | None = No
     if terms.birth_date is not None:
         people = people.filter(birth_date=terms.birth_date)
     for number in terms.numbers:
-        by_identifier = PatientIdentifier.objects.filter(value=number).values("patient_id")
-        match = Q(pk__in=by_identifier)
+        # One sub-select (a UNION), not two ORed ones: an OR of IN-lists stops PostgreSQL from using a
+        # semi-join and makes it test every person.
+        owners = PatientIdentifier.objects.filter(value=number).order_by().values("patient_id")
         if number.isdigit() and len(number) == 10:
-            match |= Q(pk__in=PatientPhone.objects.filter(digits=number).values("patient_id"))
-        people = people.filter(match)
+            owners = owners.union(PatientPhone.objects.filter(digits=number).order_by().values("patient_id"))
+        people = people.filter(pk__in=owners)
+    if connection.vendor == "postgresql" and terms.names:
+        # Sorting on an expression keeps PostgreSQL from walking the whole name index in order hoping to
+        # meet matches early (slow for late-alphabet prefixes); it starts from the name tokens instead.
+        return people.order_by(Collate("family_folded", "C"), "given_folded", "birth_date")
     return people.order_by("family_folded", "given_folded", "birth_date")
 
 

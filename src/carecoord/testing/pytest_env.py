@@ -12,3 +12,6 @@ os.environ["CARECOORD_DATABASE_URL"] = os.environ.get(
     "CARECOORD_TEST_DATABASE_URL", "sqlite:///var/test-carecoord.sqlite3"
 )
 os.environ.setdefault("CARECOORD_MFA_REQUIRED", "1")
+# Live-server threads must not keep PostgreSQL connections open past a request, or the test database
+# cannot be dropped at the end of the run.
+os.environ["CARECOORD_DB_CONN_MAX_AGE"] = "0"

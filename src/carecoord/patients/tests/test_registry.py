@@ -144,3 +144,11 @@ def test_duplicates_at_another_organization_are_not_named(alice_rn, eve_outsider
     assert candidate.patient_id == maria.pk
     assert not candidate.visible
     assert "García" not in candidate.display_name
+
+
+def test_text_longer_than_its_column_is_a_field_error(alice_rn):
+    data = patient_data(pronouns="x" * 40)
+    data.coverages[0].member_id = "9" * 70
+    with pytest.raises(ValidationFailed) as caught:
+        register_patient(data=data, by=alice_rn)
+    assert set(caught.value.errors) == {"pronouns", "coverages.0.member_id"}
