@@ -117,7 +117,9 @@ end
     )
 
 
-def bench_database(name: str, url: str, *, patients: int, seconds: int, workers: int, connections: int) -> None:
+def bench_database(
+    name: str, url: str, *, patients: int, seconds: int, workers: int, connections: int, threads: int
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="carecoord-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARECOORD_")}
     env.update(
@@ -143,6 +145,8 @@ def bench_database(name: str, url: str, *, patients: int, seconds: int, workers:
             str(port),
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
         ],
         env=env,
         cwd=workdir,
@@ -185,6 +189,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=4, help="server threads per worker")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("This benchmark needs wrk: apt-get install wrk (make bench installs it).")
@@ -196,6 +201,7 @@ def main() -> None:
             seconds=args.seconds,
             workers=args.workers,
             connections=args.connections,
+            threads=args.threads,
         )
     if args.database in ("postgres", "both"):
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", "carecoord_bench_fhir"], check=True)
@@ -208,6 +214,7 @@ def main() -> None:
                 seconds=args.seconds,
                 workers=args.workers,
                 connections=args.connections,
+                threads=args.threads,
             )
         finally:
             subprocess.run(

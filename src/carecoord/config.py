@@ -93,6 +93,8 @@ def parse_database_url(url: str, *, base_dir: Path, variable: str, conn_max_age:
             settings={
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": str(path),
+                # Keep connections: opening SQLite and running the PRAGMAs costs more than a whole request.
+                "CONN_MAX_AGE": conn_max_age,
                 "OPTIONS": {
                     "transaction_mode": "IMMEDIATE",
                     "timeout": 20,

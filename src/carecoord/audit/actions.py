@@ -7,6 +7,7 @@ chain lock, reads the previous hash and appends.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from carecoord.audit.models import (
 )
 from carecoord.common.errors import AccessDenied, ValidationFailed
 from carecoord.common.middleware import current_origin
+from carecoord.common.sql import column, fetch_one, table
 
 if TYPE_CHECKING:
     from carecoord.accounts.models import User
@@ -69,6 +71,11 @@ def content_hash(record: AuditRecord) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+@functools.cache
+def _last_sql() -> str:
+    return f"SELECT {column(AuditRecord, 'id')}, {column(AuditRecord, 'hash')} FROM {table(AuditRecord)} ORDER BY 1 DESC LIMIT 1"  # noqa: E501
+
+
 def _lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -93,7 +100,7 @@ def record(
     patient_id = patient if isinstance(patient, uuid.UUID) or patient is None else patient.pk
     with transaction.atomic():
         _lock_chain()
-        last = AuditRecord.objects.order_by("-id").values_list("id", "hash").first()
+        last = fetch_one(_last_sql(), [])
         entry = AuditRecord(
             id=(last[0] + 1) if last else 1,
             recorded_at=timezone.now(),

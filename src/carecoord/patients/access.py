@@ -89,7 +89,7 @@ def _facts_sql(vendor: str) -> str:
           EXISTS (SELECT 1 FROM {table(g)} WHERE {column(g, "patient")} = %s AND {column(g, "user")} = %s
                   AND {column(g, "expires_at")} > %s)
         FROM {table(p)} WHERE {column(p, "id")} = %s
-    """  # noqa: S608
+    """
 
 
 def access_facts(user: User, patient_id: uuid.UUID) -> AccessFacts | None:
@@ -228,10 +228,14 @@ def access_patient_version(user: User, patient_id: object, version: int | None) 
         object_id="",
         detail={"version": version} if version else None,
     )
-    versions = PatientVersion.objects.filter(patient_id=key).only(
-        "id", "patient_id", "version", "recorded_at", "change", "snapshot"
-    )
-    found = versions.filter(version=version).first() if version else versions.order_by("-version").first()
+    versions = PatientVersion.objects.filter(patient_id=key)
+    versions = versions.filter(version=version) if version else versions.order_by("-version")
+    row = versions.values_list("pk", "version", "recorded_at", "change", "snapshot").first()
+    found = None
+    if row is not None:
+        found = PatientVersion(
+            pk=row[0], patient_id=key, version=row[1], recorded_at=row[2], change=row[3], snapshot=row[4]
+        )
     if found is None:
         raise NotFound(f"Person {patient_id} has no version {version}.")
     return found
