@@ -74,3 +74,19 @@ def cbo_carla(cbo):
 def maria(alice_rn):
     """A patient registered by Alice, so assigned to Alice's agency."""
     return make_patient(alice_rn, family_name="García", given_names="María José", preferred_name="Majo")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_postgresql_sessions(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end sessions that live-server threads (browser tests) left open;
+    PostgreSQL refuses to drop a database that is still in use."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
