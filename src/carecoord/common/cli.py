@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
 
 from django.core.management.base import CommandError
 
@@ -42,18 +41,3 @@ def read_secret_from_stdin(prompt: str) -> str:
     if not secret:
         raise CommandError("Give the password on standard input, e.g. printf '%s\\n' \"$PASSWORD\" | carecoord ...")
     return secret
-
-
-def progress_bar(total: int, *, label: str, stream: TextIO | None = None, width: int = 30) -> Callable[[int], None]:
-    """A text progress bar on stderr; call the returned function with the count done so far."""
-    out = stream or sys.stderr
-
-    def update(done: int) -> None:
-        filled = int(width * done / total) if total else width
-        percent = int(100 * done / total) if total else 100
-        out.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {percent:3d}%")
-        if done >= total:
-            out.write("\n")
-        out.flush()
-
-    return update

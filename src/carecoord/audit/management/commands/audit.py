@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carecoord.audit.models import AuditRecord
 from carecoord.audit.queries import verify_chain
-from carecoord.common.cli import progress_bar
+from carecoord.common.progress import ProgressBar
 
 
 class Command(BaseCommand):
@@ -20,8 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         total = AuditRecord.objects.count()
-        bar = progress_bar(total, label="Verifying audit trail") if total > 5000 else None
-        report = verify_chain(progress=bar)
+        bar = ProgressBar(cast(TextIO, self.stderr._out), label="Verifying audit trail")
+        report = verify_chain(progress=lambda done: bar.update(done, total))
         if not report.ok:
             raise CommandError(
                 f"Audit trail broken at record {report.first_bad_id}: {report.problem} "

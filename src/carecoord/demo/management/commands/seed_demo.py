@@ -7,8 +7,8 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carecoord.common.errors import DomainError
+from carecoord.common.progress import ProgressBar
 from carecoord.demo.network import DEMO_PASSWORD, logins
-from carecoord.demo.progress import ProgressBar
 from carecoord.demo.seed import DEFAULT_PATIENTS, SeedSummary, seed_demo
 
 
