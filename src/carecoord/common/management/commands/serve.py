@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("CARECOORD_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("CARECOORD_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1), help="Worker processes")
-        parser.add_argument("--threads", type=int, default=4, help="Request threads per worker")
+        parser.add_argument("--threads", type=int, default=2, help="Request threads per worker")
         parser.add_argument("--no-collectstatic", action="store_true", help="Static files are already collected")
 
     def handle(self, *args: Any, **options: Any) -> None:
