@@ -5,16 +5,15 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from carecoord.accounts.permissions import Capability
-from carecoord.audit.actions import record, review_break_glass
+from carecoord.audit.access import access_audit_page, access_break_glass_queue
+from carecoord.audit.actions import review_break_glass
 from carecoord.audit.forms import AuditFilterForm, ReviewForm
-from carecoord.audit.models import AuditAction, Purpose
-from carecoord.audit.queries import AuditFilter, list_pending_break_glass, list_records
+from carecoord.audit.queries import AuditFilter, list_pending_break_glass
 from carecoord.common.errors import DomainError
 from carecoord.web.decorators import requires, staff_user
 
@@ -29,18 +28,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         page = None
     else:
-        page = Paginator(list_records(criteria), PAGE_SIZE).get_page(request.GET.get("page"))
-        record(
-            by=user,
-            action=AuditAction.READ,
-            object_type="AuditRecord",
-            purpose=Purpose.AUDIT,
-            detail={
-                "filter": {k: str(v) for k, v in vars(criteria).items() if v},
-                "page": page.number,
-                "records": [r.pk for r in page.object_list][:PAGE_SIZE],
-            },
-        )
+        page = access_audit_page(user, criteria, request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/trail.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -49,7 +37,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 @requires(Capability.REVIEW_BREAK_GLASS)
 def break_glass_queue(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    grants = list_pending_break_glass(organization_id=user.organization_id)
+    grants = access_break_glass_queue(user)
     return render(request, "audit/break_glass_queue.html", {"grants": grants, "form": ReviewForm()})
 
 

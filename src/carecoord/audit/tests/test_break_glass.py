@@ -57,3 +57,18 @@ def test_supervisors_cannot_review_themselves(queens_supervisor, maria):
     grant = break_glass(user=queens_supervisor, patient=maria, reason="Covering an emergency call tonight")
     with pytest.raises(AccessDenied):
         review_break_glass(grant=grant, by=queens_supervisor, appropriate=True)
+
+
+def test_reading_the_queue_is_audited_and_limited_to_supervisors(eve_outsider, queens_supervisor, maria):
+    from carecoord.audit.access import access_break_glass_queue
+
+    break_glass(user=eve_outsider, patient=maria, reason="Unresponsive in ED, need history")
+    assert [g.patient_id for g in access_break_glass_queue(queens_supervisor)] == [maria.pk]
+    entry = AuditRecord.objects.last()
+    assert (entry.username, entry.object_type, entry.detail["patients"]) == (
+        "quinn_supervisor",
+        "BreakGlassGrant",
+        [str(maria.pk)],
+    )
+    with pytest.raises(AccessDenied):
+        access_break_glass_queue(eve_outsider)
