@@ -72,3 +72,53 @@ def test_unknown_and_malformed_ids_are_not_found(alice_rn):
 def test_search_only_returns_visible_people(maria, alice_rn, eve_outsider):
     assert [p.pk for p in search_accessible_patients(alice_rn, "garcia maria").patients] == [maria.pk]
     assert search_accessible_patients(eve_outsider, "garcia maria").patients == []
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "assignment",
+        "ended-assignment",
+        "future-assignment",
+        "care-team",
+        "ended-care-team",
+        "inactive-care-team",
+        "nothing",
+    ],
+)
+def test_the_single_record_rule_and_the_search_rule_agree(maria, eve_outsider, scenario):
+    """access_patient decides in hand-written SQL, searches filter with the ORM: both must say the same."""
+    import datetime
+
+    from carecoord.patients.access import visible_patients
+    from carecoord.patients.models import PatientAssignment
+
+    today = datetime.date.today()
+    past, future = today - datetime.timedelta(days=30), today + datetime.timedelta(days=30)
+    if "assignment" in scenario:
+        start, end = {
+            "assignment": (past, None),
+            "ended-assignment": (past, today - datetime.timedelta(days=1)),
+            "future-assignment": (future, None),
+        }[scenario]
+        PatientAssignment.objects.create(
+            patient=maria, organization=eve_outsider.organization, kind="assignment", start_date=start, end_date=end
+        )
+    if "care-team" in scenario:
+        team = CareTeam.objects.create(
+            patient=maria, status="inactive" if scenario.startswith("inactive") else "active"
+        )
+        CareTeamMember.objects.create(
+            care_team=team,
+            user=eve_outsider,
+            role="care_manager",
+            start_date=past,
+            end_date=past if scenario.startswith("ended") else None,
+        )
+    expected = scenario in ("assignment", "care-team")
+    assert visible_patients(eve_outsider).filter(pk=maria.pk).exists() is expected
+    if expected:
+        assert access_patient(eve_outsider, maria.pk).pk == maria.pk
+    else:
+        with pytest.raises(AccessDenied):
+            access_patient(eve_outsider, maria.pk)
