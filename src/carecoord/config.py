@@ -103,6 +103,9 @@ def parse_database_url(url: str, *, base_dir: Path, variable: str, conn_max_age:
                         "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
                     ),
                 },
+                # Tests use a file too (not Django's shared in-memory database), so they run in WAL mode
+                # with real locking, as production does.
+                "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
             },
         )
     if scheme in {"postgres", "postgresql", "postgresql+psycopg"}:

@@ -5,6 +5,9 @@ PostgreSQL; otherwise SQLite (in memory).
 """
 
 import os
+from pathlib import Path
+
+Path("var").mkdir(exist_ok=True)
 
 os.environ.setdefault("CARECOORD_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.pop("CARECOORD_DEBUG", None)

@@ -71,3 +71,34 @@ def test_records_carry_who_what_and_where(alice_rn, maria):
     assert entry.patient_id == maria.pk
     assert (entry.object_type, entry.action, entry.purpose) == ("Patient", "read", "TREAT")
     assert (entry.client_address, entry.request_id, entry.channel) == ("10.1.2.3", "req-42", "web")
+
+
+def test_concurrent_appends_keep_one_unbroken_chain(transactional_db, alice_rn):
+    """Writers in parallel threads (each with its own database connection) must not fork the chain."""
+    import threading
+
+    from django.db import connections
+
+    from carecoord.audit.queries import verify_chain
+
+    errors = []
+
+    def write(n):
+        try:
+            for i in range(20):
+                record(by=alice_rn, action="read", object_type="Patient", object_id=f"{n}-{i}")
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    before = AuditRecord.objects.count()
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert AuditRecord.objects.count() == before + 80
+    report = verify_chain()
+    assert report.ok, report.problem
