@@ -29,7 +29,7 @@ from carecoord.accounts.models import (
 )
 from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, Purpose
+from carecoord.audit.models import AuditAction, AuditOutcome, Purpose
 from carecoord.common.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from carecoord.common.sql import column, prep, table
 
@@ -336,6 +336,24 @@ def reset_mfa(*, user: User, by: User | None) -> None:
             detail={"change": "mfa-reset"},
             username="cli" if by is None else "",
         )
+
+
+def record_sign_in(*, user: User | None, succeeded: bool, username: str = "", detail: dict[str, str]) -> None:
+    """Audit one step of signing in (password or second factor), successful or not."""
+    record(
+        by=user,
+        action=AuditAction.LOGIN if succeeded else AuditAction.LOGIN_FAILED,
+        object_type="User",
+        object_id=str(user.pk) if user is not None else "",
+        outcome=AuditOutcome.SUCCESS if succeeded else AuditOutcome.FAILED,
+        purpose=Purpose.OPERATIONS,
+        username=username,
+        detail=detail,
+    )
+
+
+def record_sign_out(*, user: User) -> None:
+    record(by=user, action=AuditAction.LOGOUT, object_type="User", object_id=str(user.pk), purpose=Purpose.OPERATIONS)
 
 
 def _digest(token: str) -> str:

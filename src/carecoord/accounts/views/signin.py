@@ -22,12 +22,16 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carecoord.accounts.actions import confirm_totp, set_password, start_totp_enrolment
+from carecoord.accounts.actions import (
+    confirm_totp,
+    record_sign_in,
+    record_sign_out,
+    set_password,
+    start_totp_enrolment,
+)
 from carecoord.accounts.forms import CodeForm, LoginForm, PasswordChangeForm
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import requires_mfa
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditOutcome, Purpose
 from carecoord.common.errors import ValidationFailed
 from carecoord.web.decorators import staff_user
 from carecoord.web.forms import add_domain_error, problems_of
@@ -51,19 +55,6 @@ def _needs_second_factor(user: User) -> bool:
     return bool(settings.MFA_REQUIRED and requires_mfa(user))
 
 
-def _audit_login(user: User | None, *, outcome: str, username: str = "", detail: dict[str, str]) -> None:
-    record(
-        by=user,
-        action=AuditAction.LOGIN if outcome == AuditOutcome.SUCCESS else AuditAction.LOGIN_FAILED,
-        object_type="User",
-        object_id=str(user.pk) if user is not None else "",
-        outcome=outcome,
-        purpose=Purpose.OPERATIONS,
-        username=username,
-        detail=detail,
-    )
-
-
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     if request.user.is_authenticated and (_is_verified(request) or not _needs_second_factor(request.user)):
@@ -74,9 +65,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = authenticate(request=request, username=username, password=form.cleaned_data["password"])
         if user is None:
             locked = bool(getattr(request, "axes_locked_out", False))
-            _audit_login(
-                None,
-                outcome=AuditOutcome.FAILED,
+            record_sign_in(
+                user=None,
+                succeeded=False,
                 username=username,
                 detail={"step": "password", "reason": "locked-out" if locked else "wrong-credentials"},
             )
@@ -90,7 +81,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             auth_login(request, account)
             if _needs_second_factor(account):
                 return HttpResponseRedirect(reverse("accounts:mfa") + "?" + urlencode({"next": next_url}))
-            _audit_login(account, outcome=AuditOutcome.SUCCESS, detail={"step": "password"})
+            record_sign_in(user=account, succeeded=True, detail={"step": "password"})
             return redirect(next_url)
     return render(
         request,
@@ -146,9 +137,9 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
             device = next((d for d in confirmed if d.verify_token(form.cleaned_data["code"])), None)
             if device is not None:
                 otp_login(request, device)
-                _audit_login(user, outcome=AuditOutcome.SUCCESS, detail={"step": "mfa"})
+                record_sign_in(user=user, succeeded=True, detail={"step": "mfa"})
                 return redirect(next_url)
-            _audit_login(user, outcome=AuditOutcome.FAILED, detail={"step": "mfa"})
+            record_sign_in(user=user, succeeded=False, detail={"step": "mfa"})
             form.add_error(
                 "code",
                 _code_problem(
@@ -162,7 +153,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         if confirm_totp(device=device, token=form.cleaned_data["code"]):
             request.session.pop(_PENDING_DEVICE, None)
             otp_login(request, device)
-            _audit_login(user, outcome=AuditOutcome.SUCCESS, detail={"step": "mfa-enrolled"})
+            record_sign_in(user=user, succeeded=True, detail={"step": "mfa-enrolled"})
             messages.success(request, "Your authenticator app is set up. You will need it each time you sign in.")
             return redirect(next_url)
         form.add_error(
@@ -184,13 +175,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        record(
-            by=staff_user(request),
-            action=AuditAction.LOGOUT,
-            object_type="User",
-            object_id=str(request.user.pk),
-            purpose=Purpose.OPERATIONS,
-        )
+        record_sign_out(user=staff_user(request))
     auth_logout(request)
     messages.info(request, "You are signed out.")
     return redirect("accounts:login")
