@@ -10,17 +10,48 @@ from django.core.paginator import Page, Paginator
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditRecord, BreakGlassGrant, Purpose
+from carecoord.audit.models import AuditAction, AuditOutcome, AuditRecord, BreakGlassGrant, Purpose
 from carecoord.audit.queries import AuditFilter, list_pending_break_glass, list_records
-from carecoord.common.errors import AccessDenied
+from carecoord.common.errors import AccessDenied, NotFound
+
+
+def require_auditor(user: User, *, action: str, object_type: str = "AuditRecord", object_id: str = "") -> None:
+    """Only auditors read the trail; a refused attempt is itself audited."""
+    if can(user, Capability.READ_AUDIT):
+        return
+    record(
+        by=user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=AuditOutcome.DENIED,
+        purpose=Purpose.AUDIT,
+    )
+    raise AccessDenied("Only auditors may read the audit trail.")
+
+
+def access_audit_record(user: User, record_id: str, *, object_type: str = "AuditRecord") -> AuditRecord:
+    """One record of the trail for an auditor; the reading is audited, found or not."""
+    require_auditor(user, action=AuditAction.READ, object_type=object_type, object_id=record_id)
+    entry = AuditRecord.objects.filter(pk=int(record_id)).first() if record_id.isdigit() else None
+    record(
+        by=user,
+        action=AuditAction.READ,
+        object_type=object_type,
+        object_id=record_id,
+        purpose=Purpose.AUDIT,
+        outcome=AuditOutcome.SUCCESS if entry else AuditOutcome.FAILED,
+    )
+    if entry is None:
+        raise NotFound(f"No audit record {record_id}.")
+    return entry
 
 
 def access_audit_page(
     user: User, criteria: AuditFilter, page_number: str | None, *, per_page: int
 ) -> Page[AuditRecord]:
     """One page of the trail for an auditor; the filter and the records shown are audited."""
-    if not can(user, Capability.READ_AUDIT):
-        raise AccessDenied("Only auditors may read the audit trail.")
+    require_auditor(user, action=AuditAction.READ)
     page = Paginator(list_records(criteria), per_page).get_page(page_number)
     record(
         by=user,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from carecoord.accounts.models import User
-from carecoord.accounts.permissions import Capability, can
 from carecoord.accounts.queries import as_uuid
+from carecoord.audit.access import access_audit_record, require_auditor
 from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditOutcome, AuditRecord, Purpose
+from carecoord.audit.models import AuditAction, Purpose
 from carecoord.audit.queries import AuditFilter, list_records
-from carecoord.common.errors import AccessDenied, NotFound
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.mapping.audit_event import ACTION_CODES, EVENTS, OUTCOMES, audit_event_resource
 from carecoord.fhir.outcome import bad_request
@@ -28,34 +26,8 @@ from carecoord.fhir.search import (
 )
 
 
-def _auditor(request: FhirRequest, action: str, object_id: str = "") -> User:
-    user = request.authenticated_user
-    if not can(user, Capability.READ_AUDIT):
-        record(
-            by=user,
-            action=action,
-            object_type="AuditEvent",
-            object_id=object_id,
-            outcome=AuditOutcome.DENIED,
-            purpose=Purpose.AUDIT,
-        )
-        raise AccessDenied("Only auditors may read the audit trail.")
-    return user
-
-
 def read(request: FhirRequest, event_id: str) -> FhirResponse:
-    user = _auditor(request, AuditAction.READ, event_id)
-    entry = AuditRecord.objects.filter(pk=int(event_id)).first() if event_id.isdigit() else None
-    record(
-        by=user,
-        action=AuditAction.READ,
-        object_type="AuditEvent",
-        object_id=event_id,
-        purpose=Purpose.AUDIT,
-        outcome=AuditOutcome.SUCCESS if entry else AuditOutcome.FAILED,
-    )
-    if entry is None:
-        raise NotFound(f"No audit event {event_id}.")
+    entry = access_audit_record(request.authenticated_user, event_id, object_type="AuditEvent")
     return versioned(audit_event_resource(entry))
 
 
@@ -94,7 +66,8 @@ _BUILDERS: dict[str, FilterBuilder] = {
 
 
 def search(request: FhirRequest) -> FhirResponse:
-    user = _auditor(request, AuditAction.SEARCH)
+    user = request.authenticated_user
+    require_auditor(user, action=AuditAction.SEARCH, object_type="AuditEvent")
     query = parse_query(request, RESOURCE)
     rows = apply_criteria(list_records(AuditFilter()), query, _BUILDERS)
     entries, total = page(order(rows, query, {"date": ("recorded_at",)}, ("-id",)), query)
