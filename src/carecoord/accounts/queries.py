@@ -1,12 +1,13 @@
-"""Reads over the directory of organizations, practitioners and their roles (no PHI, no audit needed)."""
+"""Reads over organizations, affiliations, staff, practitioners, their roles and tokens (no PHI, no audit)."""
 
 from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carecoord.accounts.models import Organization, Practitioner, PractitionerRole
+from carecoord.accounts.models import Affiliation, ApiToken, Organization, Practitioner, PractitionerRole, User
 
 
 def as_uuid(value: object) -> uuid.UUID | None:
@@ -51,3 +52,31 @@ def organization_exists(organization_id: object) -> bool:
 def practitioner_exists(practitioner_id: object) -> bool:
     key = as_uuid(practitioner_id)
     return key is not None and Practitioner.objects.filter(pk=key).exists()
+
+
+def list_staff(organization_id: uuid.UUID) -> QuerySet[User]:
+    """An organization's users with their licenses and whether they have a confirmed second factor."""
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return (
+        User.objects.filter(organization_id=organization_id)
+        .annotate(has_mfa=Exists(confirmed))
+        .prefetch_related("licenses")
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def list_affiliations(organization: Organization) -> QuerySet[Affiliation]:
+    """Affiliations in either direction."""
+    return (
+        Affiliation.objects.filter(Q(source=organization) | Q(target=organization))
+        .select_related("source", "target")
+        .order_by("kind", "source__name", "target__name")
+    )
+
+
+def list_tokens(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def get_active_token(user: User, token_id: uuid.UUID) -> ApiToken | None:
+    return ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).first()

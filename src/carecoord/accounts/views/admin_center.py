@@ -1,8 +1,6 @@
 """The administration center for organization administrators: the organization, its users and API tokens.
 
-Writes go through ``accounts.actions``. The listings below are read-only queries kept here until
-``accounts/queries.py`` exists (see the hand-over notes): the organization's affiliations and its users with
-their licenses and second-factor status.
+Writes go through ``accounts.actions``; listings come from ``accounts.queries``.
 """
 
 from __future__ import annotations
@@ -10,33 +8,22 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecoord.accounts import actions
 from carecoord.accounts.forms import LicenseForm, TokenForm, UserCreateForm, UserEditForm
-from carecoord.accounts.models import Affiliation, ApiToken, User
+from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability
+from carecoord.accounts.queries import get_active_token, list_affiliations, list_staff, list_tokens
 from carecoord.common.errors import DomainError
 from carecoord.web.decorators import requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
 
 
-def _org_users(admin: User) -> QuerySet[User]:
-    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-    return (
-        User.objects.filter(organization_id=admin.organization_id)
-        .annotate(has_mfa=Exists(confirmed))
-        .prefetch_related("licenses")
-        .order_by("last_name", "first_name", "username")
-    )
-
-
 def _org_user(admin: User, user_id: uuid.UUID) -> User:
-    user = _org_users(admin).filter(pk=user_id).first()
+    user = list_staff(admin.organization_id).filter(pk=user_id).first()
     if user is None:
         raise Http404("No such user in your organization.")
     return user
@@ -46,12 +33,8 @@ def _org_user(admin: User, user_id: uuid.UUID) -> User:
 def overview(request: HttpRequest) -> HttpResponse:
     admin = staff_user(request)
     organization = admin.organization
-    affiliations = (
-        Affiliation.objects.filter(Q(source=organization) | Q(target=organization))
-        .select_related("source", "target")
-        .order_by("kind", "source__name", "target__name")
-    )
-    users = _org_users(admin)
+    affiliations = list_affiliations(organization)
+    users = list_staff(admin.organization_id)
     return render(
         request,
         "accounts/admin/overview.html",
@@ -66,7 +49,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.MANAGE_USERS)
 def users(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/admin/users.html", {"users": _org_users(staff_user(request))})
+    return render(request, "accounts/admin/users.html", {"users": list_staff(staff_user(request).organization_id)})
 
 
 @requires(Capability.MANAGE_USERS)
@@ -186,7 +169,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, error)
         else:
             form = TokenForm()
-    listed = ApiToken.objects.filter(user=admin).order_by("-created_at")
+    listed = list_tokens(admin)
     return render(
         request,
         "accounts/admin/tokens.html",
@@ -203,7 +186,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @requires(Capability.MANAGE_USERS)
 def token_revoke(request: HttpRequest, token_id: uuid.UUID) -> HttpResponse:
     admin = staff_user(request)
-    token = ApiToken.objects.filter(pk=token_id, user=admin, revoked_at__isnull=True).first()
+    token = get_active_token(admin, token_id)
     if token is None:
         raise Http404("No such active token.")
     actions.revoke_token(token=token, by=admin)
