@@ -41,7 +41,7 @@ def free_port() -> int:
 def prepare(env: dict[str, str], patients: int) -> tuple[str, list[str]]:
     """Migrate, create a user, N patients and a token in a child process; returns (token, patient ids)."""
     code = f"""
-import django, sys
+import datetime, django, sys
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
@@ -52,7 +52,9 @@ org = make_organization("Bench Agency")
 user = make_user("bench_rn", role="licensed_care_manager", organization=org, licensed=True)
 ids = []
 for n in range({patients}):
-    ids.append(str(register_patient(data=patient_data(), by=user, confirm_not_duplicate=True).patient.pk))
+    born = datetime.date(1940, 1, 1) + datetime.timedelta(days=(n * 37) % 25000)
+    found = register_patient(data=patient_data(birth_date=born), by=user, confirm_not_duplicate=True)
+    ids.append(str(found.patient.pk))
     if n % 200 == 0:
         sys.stderr.write(f"\\r  creating patients {{n}}/{patients}")
 sys.stderr.write("\\n")

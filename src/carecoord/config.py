@@ -75,7 +75,9 @@ class DatabaseConfig:
     settings: dict[str, object]
 
 
-def parse_database_url(url: str, *, base_dir: Path, variable: str, conn_max_age: int = 60) -> DatabaseConfig:
+def parse_database_url(
+    url: str, *, base_dir: Path, variable: str, conn_max_age: int = 60, prepared_statements: bool = True
+) -> DatabaseConfig:
     """Turn ``sqlite:///path`` or ``postgresql://user:pass@host:port/name`` into Django settings."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -91,7 +93,7 @@ def parse_database_url(url: str, *, base_dir: Path, variable: str, conn_max_age:
         return DatabaseConfig(
             url=url,
             settings={
-                "ENGINE": "django.db.backends.sqlite3",
+                "ENGINE": "carecoord.common.sqlite_backend",
                 "NAME": str(path),
                 # Keep connections: opening SQLite and running the PRAGMAs costs more than a whole request.
                 "CONN_MAX_AGE": conn_max_age,
@@ -112,7 +114,12 @@ def parse_database_url(url: str, *, base_dir: Path, variable: str, conn_max_age:
         name = unquote(parts.path.lstrip("/"))
         if not name:
             raise ConfigurationError(f"{variable} must name a database, e.g. postgresql://localhost/carecoord")
-        options: dict[str, object] = {}
+        # Server-side binding lets psycopg prepare statements run repeatedly on a connection (the access rule,
+        # the token lookup, the audit append), sparing PostgreSQL from planning them on every request. Turn it
+        # off (CARECOORD_DB_PREPARED_STATEMENTS=0) behind a pooler that cannot keep prepared statements.
+        options: dict[str, object] = (
+            {"server_side_binding": True, "prepare_threshold": 2} if prepared_statements else {}
+        )
         for key, values in parse_qs(parts.query).items():
             options[key] = values[-1]
         try:

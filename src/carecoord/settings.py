@@ -56,6 +56,7 @@ _database = parse_database_url(
     base_dir=BASE_DIR,
     variable="CARECOORD_DATABASE_URL",
     conn_max_age=env_int("CARECOORD_DB_CONN_MAX_AGE", 60, minimum=0, maximum=3600),
+    prepared_statements=env_bool("CARECOORD_DB_PREPARED_STATEMENTS", True),
 )
 DATABASES = {"default": _database.settings}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -103,6 +104,15 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+]
+
+# The FHIR API authenticates every call with a bearer token and never reads cookies, so it needs none of the
+# session, CSRF, MFA, lockout or page middleware (see wsgi.py); security headers and host checks stay.
+API_MIDDLEWARE = [
+    "carecoord.common.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "carecoord.urls"

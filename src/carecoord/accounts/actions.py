@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -31,7 +31,7 @@ from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, AuditOutcome, Purpose
 from carecoord.common.errors import AccessDenied, Conflict, NotFound, ValidationFailed
-from carecoord.common.sql import column, prep, table
+from carecoord.common.sql import column, fetch_one, model_columns, model_from_row, prep, table
 
 TOKEN_PREFIX = "cc_"
 STAFF_ROLES = frozenset({Role.CARE_COORDINATOR, Role.CARE_MANAGER, Role.LICENSED_CARE_MANAGER, Role.SUPERVISOR})
@@ -403,13 +403,13 @@ def revoke_token(*, token: ApiToken, by: User | None) -> ApiToken:
 
 
 @functools.cache
-def _token_sql() -> str:
+def _token_sql(vendor: str) -> str:
     """The token's user, if the token is current and the user active, in one statement (hot path of every
     API call: the ORM's query compilation would cost more than the query)."""
     t, u = ApiToken, User
     return (
-        f"SELECT {table(u)}.*, {table(t)}.{column(t, 'id')} AS token_id, "
-        f"({table(t)}.{column(t, 'last_used_at')} IS NULL OR {table(t)}.{column(t, 'last_used_at')} < %s) AS stale "
+        f"SELECT {model_columns(u)}, {table(t)}.{column(t, 'id')}, "
+        f"({table(t)}.{column(t, 'last_used_at')} IS NULL OR {table(t)}.{column(t, 'last_used_at')} < %s) "
         f"FROM {table(t)} JOIN {table(u)} ON {table(u)}.{column(u, 'id')} = {table(t)}.{column(t, 'user')} "
         f"WHERE {table(t)}.{column(t, 'digest')} = %s AND {table(t)}.{column(t, 'revoked_at')} IS NULL "
         f"AND {table(t)}.{column(t, 'expires_at')} > %s AND {table(u)}.{column(u, 'is_active')} = %s"
@@ -427,9 +427,11 @@ def authenticate_token(plain: str) -> User | None:
         prep(ApiToken, "expires_at", now),
         prep(User, "is_active", True),
     ]
-    user = next(iter(User.objects.raw(_token_sql(), params)), None)
-    if user is None:
+    row = fetch_one(_token_sql(connection.vendor), params)
+    if row is None:
         return None
-    if user.stale:  # type: ignore[attr-defined]
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)  # type: ignore[attr-defined]
+    *values, token_id, stale = row
+    user: User = model_from_row(User, values)
+    if stale:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user

@@ -72,6 +72,23 @@ def content_hash(record: AuditRecord) -> str:
 
 
 @functools.cache
+def _insert_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of one record with every concrete field, and those fields (hot path: every read appends)."""
+    fields = tuple(AuditRecord._meta.concrete_fields)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {table(AuditRecord)} ({names}) VALUES ({marks})", fields
+
+
+def _insert(entry: AuditRecord) -> None:
+    sql, fields = _insert_sql(connection.vendor)
+    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+    entry._state.adding = False
+
+
+@functools.cache
 def _last_sql() -> str:
     return f"SELECT {column(AuditRecord, 'id')}, {column(AuditRecord, 'hash')} FROM {table(AuditRecord)} ORDER BY 1 DESC LIMIT 1"  # noqa: E501
 
@@ -121,7 +138,7 @@ def record(
             previous_hash=last[1] if last else GENESIS_HASH,
         )
         entry.hash = content_hash(entry)
-        entry.save(force_insert=True)
+        _insert(entry)
     return entry
 
 

@@ -6,10 +6,12 @@ model field so that each database gets its own representation (SQLite stores UUI
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.utils.dateparse import parse_datetime
 
 
 def table(model: type[models.Model]) -> str:
@@ -36,3 +38,41 @@ def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return tuple(row) if row is not None else None
+
+
+def to_datetime(value: Any) -> datetime.datetime | None:
+    """A timestamp column read with a plain cursor (SQLite returns text, stored in UTC) as an aware datetime."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=datetime.UTC)
+
+
+def model_columns(model: type[models.Model]) -> str:
+    """Every concrete column of ``model``, table-qualified, in field order (pair with ``model_from_row``)."""
+    return ", ".join(f"{table(model)}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
+
+
+_CONVERTERS: dict[tuple[str, type[models.Model]], list[tuple[Any, list[Any]]]] = {}
+
+
+def model_from_row(model: type[models.Model], values: Sequence[Any]) -> Any:
+    """An instance of ``model`` from a row of ``model_columns``, converted exactly as the ORM would."""
+    key = (connection.vendor, model)
+    plan = _CONVERTERS.get(key)
+    if plan is None:
+        plan = []
+        for field in model._meta.concrete_fields:
+            column_expr = field.get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(column_expr)
+            functions += field.get_db_converters(connection)  # type: ignore[attr-defined]
+            plan.append((column_expr, functions))
+        _CONVERTERS[key] = plan
+    converted = []
+    for (expression, functions), value in zip(plan, values, strict=True):
+        for function in functions:
+            value = function(value, expression, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)

@@ -77,8 +77,13 @@ def _authenticate(request: HttpRequest, *, public: bool) -> Any:
     return user
 
 
+@cache
+def _base_path() -> str:
+    return reverse("fhir:metadata").removesuffix("/metadata")
+
+
 def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("fhir:metadata")).removesuffix("/metadata")
+    return f"{request.scheme}://{request.get_host()}{_base_path()}"
 
 
 def _render(response: FhirResponse, media_type: str, *, pretty: bool) -> HttpResponse:

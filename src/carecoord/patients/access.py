@@ -17,6 +17,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 
+import orjson
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -28,7 +29,7 @@ from carecoord.audit.models import AuditAction, AuditOutcome, BreakGlassGrant, P
 from carecoord.careteams.models import CareTeam, CareTeamMember, CareTeamStatus
 from carecoord.careteams.queries import active_places
 from carecoord.common.errors import AccessDenied, NotFound
-from carecoord.common.sql import column, fetch_one, prep, table
+from carecoord.common.sql import column, fetch_one, prep, table, to_datetime
 from carecoord.patients.models import Patient, PatientAssignment, PatientContact, PatientVersion
 from carecoord.patients.queries import SearchTerms, parse_search, search_patients
 
@@ -215,6 +216,16 @@ def search_accessible_patients(user: User, text: str, *, limit: int = 25) -> Sea
     return SearchResult(terms=terms, patients=rows, more=more)
 
 
+@functools.cache
+def _version_sql(latest: bool) -> str:
+    """One stored version of a person's record: the FHIR read path, so hand-written (see common/sql.py)."""
+    v = PatientVersion
+    names = ", ".join(column(v, name) for name in ("id", "version", "recorded_at", "change", "snapshot"))
+    where = f"{column(v, 'patient')} = %s" + ("" if latest else f" AND {column(v, 'version')} = %s")
+    order = f" ORDER BY {column(v, 'version')} DESC LIMIT 1" if latest else ""
+    return f"SELECT {names} FROM {table(v)} WHERE {where}{order}"
+
+
 def access_patient_version(user: User, patient_id: object, version: int | None) -> PatientVersion:
     """A stored version of a record (the latest when ``version`` is None), after the access check.
 
@@ -228,13 +239,18 @@ def access_patient_version(user: User, patient_id: object, version: int | None) 
         object_id="",
         detail={"version": version} if version else None,
     )
-    versions = PatientVersion.objects.filter(patient_id=key)
-    versions = versions.filter(version=version) if version else versions.order_by("-version")
-    row = versions.values_list("pk", "version", "recorded_at", "change", "snapshot").first()
+    latest = version is None
+    row = fetch_one(_version_sql(latest), [prep(PatientVersion, "patient", key)] + ([] if latest else [version]))
     found = None
     if row is not None:
+        snapshot = orjson.loads(row[4]) if isinstance(row[4], str | bytes) else row[4]
         found = PatientVersion(
-            pk=row[0], patient_id=key, version=row[1], recorded_at=row[2], change=row[3], snapshot=row[4]
+            pk=row[0],
+            patient_id=key,
+            version=row[1],
+            recorded_at=to_datetime(row[2]) or row[2],
+            change=row[3],
+            snapshot=snapshot,
         )
     if found is None:
         raise NotFound(f"Person {patient_id} has no version {version}.")

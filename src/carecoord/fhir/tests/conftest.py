@@ -1,4 +1,5 @@
-"""FHIR tests talk HTTP through django.test.Client with bearer tokens of the named personas."""
+"""FHIR tests talk HTTP through django.test.Client (with the API's middleware chain, as ``carecoord serve``
+runs it) with bearer tokens of the named personas."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.test import Client
 from fhir.resources.R4B import get_fhir_model_class
 
 from carecoord.accounts.actions import create_token
+from carecoord.common.handlers import ApiClientHandler
 
 EXAMPLES = (
     Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "fhir-r4-examples" / "care-coordination-subset"
@@ -36,6 +38,7 @@ class Fhir:
 
     def __init__(self, token: str | None) -> None:
         self.client = Client()
+        self.client.handler = ApiClientHandler(enforce_csrf_checks=True)  # the API's chain, as in production
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def _answer(self, response: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Django's SQLite backend, with writers queued on an operating-system lock instead of SQLite's busy wait."""
