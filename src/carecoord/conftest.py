@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from carecoord.testing.factories import make_organization, make_patient, make_user
@@ -73,7 +75,13 @@ def cbo_carla(cbo):
 @pytest.fixture
 def maria(alice_rn):
     """A patient registered by Alice, so assigned to Alice's agency."""
-    return make_patient(alice_rn, family_name="García", given_names="María José", preferred_name="Majo")
+    return make_patient(
+        alice_rn,
+        family_name="García",
+        given_names="María José",
+        preferred_name="Majo",
+        birth_date=datetime.date(1968, 3, 9),
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

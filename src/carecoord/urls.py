@@ -8,5 +8,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("fhir/", include("carecoord.fhir.urls")),
     path("accounts/", include("carecoord.accounts.urls")),
+    path("programs/", include("carecoord.programs.urls")),
+    path("caseload/", include("carecoord.programs.caseload_urls")),
+    path("consents/", include("carecoord.consents.urls")),
+    path("careteams/", include("carecoord.careteams.urls")),
+    path("notifications/", include("carecoord.notifications.urls")),
     path("", include("carecoord.web.urls")),
 ]

@@ -42,19 +42,63 @@ class CareTeamMemberRole(models.TextChoices):
     PHARMACIST = "pharmacist", "Pharmacist"
     COMMUNITY_PARTNER = "community_partner", "Community partner"
     SUPERVISOR = "supervisor", "Supervisor"
+    SPECIALIST = "specialist", "Specialist"
+    CBO_CONTACT = "cbo_contact", "Community organization contact"
+    CAREGIVER = "caregiver", "Family caregiver"
+    PATIENT = "patient", "The person"
+    HOSPITAL = "hospital", "Hospital contact"
+    HEALTH_PLAN = "health_plan", "Health plan care manager"
+
+
+class MemberKind(models.TextChoices):
+    """Who the member is: staff with an account, or someone outside the system (FHIR CareTeam.participant)."""
+
+    STAFF = "staff", "Staff user"
+    PRACTITIONER = "practitioner", "Clinician"
+    RELATED_PERSON = "related_person", "Caregiver or family"
+    PATIENT = "patient", "The person"
+    OTHER = "other", "Other contact"
 
 
 class CareTeamMember(models.Model):
-    """A staff user's place on a care team for a period; an active place lets them see the record."""
+    """A place on a care team for a period. A staff user's active place lets them see the record, subject to
+    consent (patients/access.py); clinicians, caregivers and the person are members without an account."""
 
     care_team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_team_places")
+    kind = models.CharField(max_length=16, choices=MemberKind.choices, default=MemberKind.STAFF)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="care_team_places",
+    )
+    practitioner = models.ForeignKey(
+        "accounts.Practitioner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "patients.PatientContact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=200, blank=True, help_text="For members without an account")
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
     role = models.CharField(max_length=24, choices=CareTeamMemberRole.choices)
+    is_lead = models.BooleanField(default=False)
     start_date = models.DateField(default=timezone.localdate)
     end_date = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "care_team"], name="careteam_member_user")]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.get_role_display()})"
+        return f"{self.display_name} ({self.get_role_display()})"
+
+    @property
+    def display_name(self) -> str:
+        if self.user_id is not None:
+            return str(self.user)
+        return self.name or (str(self.practitioner) if self.practitioner_id else "")

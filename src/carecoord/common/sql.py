@@ -7,7 +7,7 @@ model field so that each database gets its own representation (SQLite stores UUI
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -33,7 +33,7 @@ def prep(model: type[models.Model], field_name: str, value: Any) -> Any:
     return field.get_db_prep_value(value, connection, prepared=False)  # type: ignore[union-attr]
 
 
-def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+def fetch_one(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -4,11 +4,14 @@ Every function here checks that the user may see the person, writes the audit re
 the record. The rule, one condition per line in ``_decide``:
 
 1. an inactive user, or a role without patient access (partner, org admin, auditor), sees nobody;
-2. the user's organization has an active assignment for the person, or
-3. the user has a current place on the person's active care team, or
+2. the user's organization has an active assignment, or an active program segment (assignment, outreach,
+   enrollment), for the person, or
+3. the user has a current place on the person's active care team *and* the user's organization is a current
+   partner on the person's active sharing consent (DOH-5055 / DOH-5201), or
 4. the user holds an unexpired break-the-glass grant for the person (purpose: emergency).
 
-Consent restrictions join this rule with the consent module.
+Data labelled 42 CFR Part 2 or HIV is a further gate, applied where labelled records are fetched
+(``consents/access.py``).
 """
 
 from __future__ import annotations
@@ -30,8 +33,12 @@ from carecoord.careteams.models import CareTeam, CareTeamMember, CareTeamStatus
 from carecoord.careteams.queries import active_places
 from carecoord.common.errors import AccessDenied, NotFound
 from carecoord.common.sql import column, fetch_one, prep, table, to_datetime
+from carecoord.consents.models import SHARING_FORMS, Consent, ConsentPartner, ConsentStatus
+from carecoord.consents.queries import sharing_partners
 from carecoord.patients.models import Patient, PatientAssignment, PatientContact, PatientVersion
 from carecoord.patients.queries import SearchTerms, parse_search, search_patients
+from carecoord.programs.models import Segment
+from carecoord.programs.queries import active_segments
 
 
 def _active_assignment(user: User) -> Exists:
@@ -50,11 +57,21 @@ def _care_team_place(user: User) -> Exists:
     return Exists(active_places(user_id=user.pk).filter(care_team__patient=OuterRef("pk")))
 
 
+def _active_segment(user: User) -> Exists:
+    return Exists(active_segments(organization_id=user.organization_id).filter(patient=OuterRef("pk")))
+
+
+def _shared_by_consent(user: User) -> Exists:
+    return Exists(sharing_partners(organization_id=user.organization_id).filter(consent__patient=OuterRef("pk")))
+
+
 def visible_patients(user: User) -> QuerySet[Patient]:
-    """Everyone the user may see through assignment or care team (break-the-glass is per record)."""
+    """Everyone the user may see through assignment, segment or care team (break-the-glass is per record)."""
     if not can(user, Capability.VIEW_PATIENTS):
         return Patient.objects.none()
-    return Patient.objects.filter(_active_assignment(user) | _care_team_place(user))
+    return Patient.objects.filter(
+        _active_assignment(user) | _active_segment(user) | (_care_team_place(user) & _shared_by_consent(user))
+    )
 
 
 @dataclass(frozen=True)
@@ -71,42 +88,66 @@ class AccessFacts:
     assigned: bool
     on_care_team: bool
     break_glass: bool
+    consent_covers: bool = False
 
 
 @functools.cache
 def _facts_sql(vendor: str) -> str:
-    """One statement answering the three questions of the rule (built from model metadata, per database)."""
-    a, m, t, g, p = PatientAssignment, CareTeamMember, CareTeam, BreakGlassGrant, Patient
+    """One statement answering the questions of the rule (built from model metadata, per database)."""
+    a, s, m, t, g, p = PatientAssignment, Segment, CareTeamMember, CareTeam, BreakGlassGrant, Patient
+    c, cp = Consent, ConsentPartner
+    sharing = ", ".join(f"'{form}'" for form in sorted(SHARING_FORMS))  # constants, not input
+
+    def c_(name: str) -> str:
+        return f"{table(c)}.{column(c, name)}"
+
+    def cp_(name: str) -> str:
+        return f"{table(cp)}.{column(cp, name)}"
+
     # Names come from model metadata; every value is a bound parameter.
     return f"""
         SELECT
-          EXISTS (SELECT 1 FROM {table(a)} WHERE {column(a, "patient")} = %s AND {column(a, "organization")} = %s
-                  AND {column(a, "start_date")} <= %s
-                  AND ({column(a, "end_date")} IS NULL OR {column(a, "end_date")} >= %s)),
+          EXISTS (SELECT 1 FROM {table(a)} WHERE {column(a, "patient")} = %(key)s
+                  AND {column(a, "organization")} = %(org)s AND {column(a, "start_date")} <= %(today)s
+                  AND ({column(a, "end_date")} IS NULL OR {column(a, "end_date")} >= %(today)s))
+          OR EXISTS (SELECT 1 FROM {table(s)} WHERE {column(s, "patient")} = %(key)s
+                  AND {column(s, "organization")} = %(org)s AND {column(s, "start_date")} <= %(today)s
+                  AND ({column(s, "end_date")} IS NULL OR {column(s, "end_date")} >= %(today)s)),
           EXISTS (SELECT 1 FROM {table(m)} JOIN {table(t)} ON {table(t)}.{column(t, "id")} = {column(m, "care_team")}
-                  WHERE {table(t)}.{column(t, "patient")} = %s AND {column(m, "user")} = %s
-                  AND {table(t)}.{column(t, "status")} = %s AND {column(m, "start_date")} <= %s
-                  AND ({column(m, "end_date")} IS NULL OR {column(m, "end_date")} >= %s)),
-          EXISTS (SELECT 1 FROM {table(g)} WHERE {column(g, "patient")} = %s AND {column(g, "user")} = %s
-                  AND {column(g, "expires_at")} > %s)
-        FROM {table(p)} WHERE {column(p, "id")} = %s
+                  WHERE {table(t)}.{column(t, "patient")} = %(key)s AND {column(m, "user")} = %(user)s
+                  AND {table(t)}.{column(t, "status")} = %(team_active)s AND {column(m, "start_date")} <= %(today)s
+                  AND ({column(m, "end_date")} IS NULL OR {column(m, "end_date")} >= %(today)s)),
+          EXISTS (SELECT 1 FROM {table(g)} WHERE {column(g, "patient")} = %(key)s AND {column(g, "user")} = %(user)s
+                  AND {column(g, "expires_at")} > %(now)s),
+          EXISTS (SELECT 1 FROM {table(cp)} JOIN {table(c)} ON {c_("id")} = {column(cp, "consent")}
+                  WHERE {c_("patient")} = %(key)s AND {cp_("organization")} = %(org)s
+                  AND {c_("form")} IN ({sharing}) AND {c_("status")} = %(consent_active)s
+                  AND {c_("signed_on")} <= %(today)s
+                  AND ({c_("withdrawn_on")} IS NULL OR {c_("withdrawn_on")} > %(today)s)
+                  AND ({c_("expires_on")} IS NULL OR {c_("expires_on")} >= %(today)s)
+                  AND {cp_("added_on")} <= %(today)s
+                  AND ({cp_("removed_on")} IS NULL OR {cp_("removed_on")} > %(today)s))
+        FROM {table(p)} WHERE {column(p, "id")} = %(key)s
     """
 
 
 def access_facts(user: User, patient_id: uuid.UUID) -> AccessFacts | None:
     """The facts for ``user`` and the person, or None when there is no such person."""
-    key = prep(Patient, "id", patient_id)
-    today = prep(PatientAssignment, "start_date", timezone.localdate())
-    now = prep(BreakGlassGrant, "expires_at", timezone.now())
-    org = prep(PatientAssignment, "organization", user.organization_id)
-    user_key = prep(CareTeamMember, "user", user.pk)
-    row = fetch_one(
-        _facts_sql(connection.vendor),
-        [key, org, today, today, key, user_key, CareTeamStatus.ACTIVE, today, today, key, user_key, now, key],
-    )
+    params = {
+        "key": prep(Patient, "id", patient_id),
+        "today": prep(PatientAssignment, "start_date", timezone.localdate()),
+        "now": prep(BreakGlassGrant, "expires_at", timezone.now()),
+        "org": prep(PatientAssignment, "organization", user.organization_id),
+        "user": prep(CareTeamMember, "user", user.pk),
+        "team_active": CareTeamStatus.ACTIVE.value,
+        "consent_active": ConsentStatus.ACTIVE.value,
+    }
+    row = fetch_one(_facts_sql(connection.vendor), params)
     if row is None:
         return None
-    return AccessFacts(assigned=bool(row[0]), on_care_team=bool(row[1]), break_glass=bool(row[2]))
+    return AccessFacts(
+        assigned=bool(row[0]), on_care_team=bool(row[1]), break_glass=bool(row[2]), consent_covers=bool(row[3])
+    )
 
 
 def _decide(user: User, facts: AccessFacts) -> Decision:
@@ -114,10 +155,12 @@ def _decide(user: User, facts: AccessFacts) -> Decision:
         return Decision(False, Purpose.TREATMENT, "role")
     if facts.assigned:
         return Decision(True, Purpose.TREATMENT, "assignment")
-    if facts.on_care_team:
+    if facts.on_care_team and facts.consent_covers:
         return Decision(True, Purpose.TREATMENT, "care-team")
     if facts.break_glass:
         return Decision(True, Purpose.EMERGENCY, "break-glass")
+    if facts.on_care_team:
+        return Decision(False, Purpose.TREATMENT, "no-consent")
     return Decision(False, Purpose.TREATMENT, "no-relationship")
 
 

@@ -1,0 +1,196 @@
+"""Permission-checked reads of program records: referrals, segments, enrollments, outreach, consents.
+
+Everything goes through ``patients.access.access_patient`` first (the relationship rule, audited). Records
+labelled 42 CFR Part 2 or HIV (a referral from a substance use program, an HH+ HIV enrollment) are then shown
+only to the organization that made them or to one a consent in force releases the label to; each one shown
+carries the notices that must accompany it (``consents/notices.py``). Hidden records are counted, not listed,
+so the user knows to ask for consent rather than assume there is nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from carecoord.accounts.models import User
+from carecoord.audit.actions import record
+from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.common.errors import AccessDenied, NotFound
+from carecoord.consents.models import Consent
+from carecoord.consents.notices import notices_for
+from carecoord.consents.queries import released_labels
+from carecoord.patients.access import access_patient
+from carecoord.patients.models import Patient
+from carecoord.programs.models import Enrollment, OutreachAttempt, ProgramReferral, Segment
+
+
+@dataclass
+class Labelled:
+    """A record the user may see, with the notices that must accompany it (empty when unlabelled)."""
+
+    item: object
+    labels: list[str]
+    notices: list[str]
+
+
+@dataclass
+class ProgramRecord:
+    """What the user may see of a person's program history, after the access rule and the label gate."""
+
+    patient: Patient
+    released: frozenset[str]
+    referrals: list[Labelled] = field(default_factory=list)
+    enrollments: list[Labelled] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    attempts: list[OutreachAttempt] = field(default_factory=list)
+    consents: list[Consent] = field(default_factory=list)
+    withheld: int = 0  # labelled records not released to the user's organization
+
+    @property
+    def notices(self) -> list[str]:
+        return notices_for({label for group in (self.referrals, self.enrollments) for x in group for label in x.labels})
+
+
+def _labels_of(item: ProgramReferral | Enrollment) -> list[str]:
+    if isinstance(item, ProgramReferral):
+        return list(item.security_labels or [])
+    return list(item.program.security_labels or [])
+
+
+def _owner(item: ProgramReferral | Enrollment) -> object:
+    if isinstance(item, ProgramReferral):
+        return item.referring_organization_id
+    return item.organization_id
+
+
+def released_to(user: User, patient: Patient) -> frozenset[str]:
+    basis = getattr(patient, "access_basis", "")
+    return released_labels(patient.pk, user.organization_id, treating=basis in ("assignment", "care-team"))
+
+
+def gate(
+    user: User, patient: Patient, items: list[ProgramReferral] | list[Enrollment], released: frozenset[str]
+) -> tuple[list[Labelled], int]:
+    """Split ``items`` into those the user may see (with notices) and a count of those withheld."""
+    shown: list[Labelled] = []
+    withheld = 0
+    for item in items:
+        labels = _labels_of(item)
+        own = _owner(item) == user.organization_id
+        if labels and not own and not set(labels) <= released:
+            withheld += 1
+            continue
+        shown.append(Labelled(item=item, labels=labels, notices=notices_for(labels) if not own else []))
+    return shown, withheld
+
+
+def access_program_record(user: User, patient_id: object) -> ProgramRecord:
+    """A person's referrals, segments, enrollments, outreach and consents, for the chart and the API."""
+    patient = access_patient(user, patient_id, object_type="ProgramRecord")
+    released = released_to(user, patient)
+    referrals = list(
+        ProgramReferral.objects.filter(patient=patient).select_related(
+            "program", "referring_organization", "receiving_organization"
+        )
+    )
+    enrollments = list(
+        Enrollment.objects.filter(patient=patient).select_related("program", "organization", "care_manager", "consent")
+    )
+    shown_referrals, hidden_referrals = gate(user, patient, referrals, released)
+    shown_enrollments, hidden_enrollments = gate(user, patient, enrollments, released)
+    withheld = hidden_referrals + hidden_enrollments
+    hidden_programs = {e.program_id for e in enrollments} - {e.item.program_id for e in shown_enrollments}  # type: ignore[attr-defined]
+    result = ProgramRecord(
+        patient=patient,
+        released=released,
+        referrals=shown_referrals,
+        enrollments=shown_enrollments,
+        segments=[
+            s
+            for s in Segment.objects.filter(patient=patient).select_related("program", "organization")
+            if s.program_id not in hidden_programs
+        ],
+        attempts=[
+            a
+            for a in OutreachAttempt.objects.filter(patient=patient).select_related("program", "organization", "by")
+            if a.program_id not in hidden_programs
+        ],
+        consents=list(Consent.objects.filter(patient=patient).prefetch_related("partners__organization")),
+        withheld=withheld,
+    )
+    if withheld or result.notices:
+        record(
+            by=user,
+            action=AuditAction.READ,
+            object_type="LabelledData",
+            patient=patient,
+            outcome=AuditOutcome.SUCCESS,
+            detail={
+                "withheld": withheld,
+                "disclosed_labels": sorted({label for x in shown_referrals + shown_enrollments for label in x.labels}),
+            },
+        )
+    return result
+
+
+def access_referral(user: User, referral_id: object) -> Labelled:
+    """One referral: the receiving and referring organizations see it (to decide, or to follow it); anyone
+    else needs access to the person and, for labelled referrals, a consent releasing the label."""
+    try:
+        key = uuid.UUID(str(referral_id))
+    except ValueError:
+        raise NotFound(f"No referral with id {referral_id}.") from None
+    referral = (
+        ProgramReferral.objects.filter(pk=key)
+        .select_related("program", "patient", "referring_organization", "receiving_organization")
+        .first()
+    )
+    if referral is None:
+        raise NotFound(f"No referral with id {referral_id}.")
+    party = user.organization_id in (referral.receiving_organization_id, referral.referring_organization_id)
+    if party:
+        record(
+            by=user,
+            action=AuditAction.READ,
+            object_type="ServiceRequest",
+            object_id=str(referral.pk),
+            patient=referral.patient_id,
+            detail={"basis": "referral-party"},
+        )
+        labels = list(referral.security_labels or [])
+        own = referral.referring_organization_id == user.organization_id
+        return Labelled(item=referral, labels=labels, notices=[] if own else notices_for(labels))
+    patient = access_patient(user, referral.patient_id, object_type="ServiceRequest", object_id=str(referral.pk))
+    shown, withheld = gate(user, patient, [referral], released_to(user, patient))
+    if withheld:
+        raise AccessDenied("This referral holds information the person has not consented to share with you.")
+    return shown[0]
+
+
+def access_enrollment(user: User, enrollment_id: object) -> Labelled:
+    try:
+        key = uuid.UUID(str(enrollment_id))
+    except ValueError:
+        raise NotFound(f"No enrollment with id {enrollment_id}.") from None
+    enrollment = (
+        Enrollment.objects.filter(pk=key).select_related("program", "organization", "care_manager", "consent").first()
+    )
+    if enrollment is None:
+        raise NotFound(f"No enrollment with id {enrollment_id}.")
+    patient = access_patient(user, enrollment.patient_id, object_type="EpisodeOfCare", object_id=str(enrollment.pk))
+    shown, withheld = gate(user, patient, [enrollment], released_to(user, patient))
+    if withheld:
+        raise AccessDenied("This enrollment holds information the person has not consented to share with you.")
+    return shown[0]
+
+
+def access_consent(user: User, consent_id: object) -> Consent:
+    try:
+        key = uuid.UUID(str(consent_id))
+    except ValueError:
+        raise NotFound(f"No consent with id {consent_id}.") from None
+    patient_id = Consent.objects.filter(pk=key).values_list("patient_id", flat=True).first()
+    if patient_id is None:
+        raise NotFound(f"No consent with id {consent_id}.")
+    access_patient(user, patient_id, object_type="Consent", object_id=str(key))
+    return Consent.objects.prefetch_related("partners__organization").select_related("program").get(pk=key)
