@@ -27,10 +27,34 @@ def test_other_organization_is_denied_and_audited(maria, eve_outsider):
     assert (last.outcome, last.username, last.detail["basis"]) == ("denied", "eve_outsider", "no-relationship")
 
 
-def test_care_team_place_grants_access(maria, eve_outsider):
+def share_with(maria, by, *organizations, signed_on=None):
+    """A DOH-5055 consent in force that lists ``organizations``."""
+    import datetime
+
+    from carecoord.consents.actions import ConsentData, record_consent
+
+    return record_consent(
+        patient=maria,
+        data=ConsentData(
+            form="DOH-5055", signed_on=signed_on or datetime.date.today(), partners=[by.organization, *organizations]
+        ),
+        by=by,
+    )
+
+
+def test_care_team_place_grants_access_when_consent_covers_the_organization(maria, alice_rn, eve_outsider):
     team = CareTeam.objects.create(patient=maria)
     CareTeamMember.objects.create(care_team=team, user=eve_outsider, role="care_manager")
+    share_with(maria, alice_rn, eve_outsider.organization)
     assert access_patient(eve_outsider, maria.pk).access_basis == "care-team"
+
+
+def test_care_team_place_without_consent_is_denied_and_says_why(maria, eve_outsider):
+    team = CareTeam.objects.create(patient=maria)
+    CareTeamMember.objects.create(care_team=team, user=eve_outsider, role="care_manager")
+    with pytest.raises(AccessDenied):
+        access_patient(eve_outsider, maria.pk)
+    assert AuditRecord.objects.last().detail["basis"] == "no-consent"
 
 
 def test_ended_care_team_place_does_not(maria, eve_outsider):
@@ -81,12 +105,17 @@ def test_search_only_returns_visible_people(maria, alice_rn, eve_outsider):
         "ended-assignment",
         "future-assignment",
         "care-team",
+        "care-team-no-consent",
+        "care-team-withdrawn-consent",
+        "care-team-removed-partner",
         "ended-care-team",
         "inactive-care-team",
+        "segment",
+        "ended-segment",
         "nothing",
     ],
 )
-def test_the_single_record_rule_and_the_search_rule_agree(maria, eve_outsider, scenario):
+def test_the_single_record_rule_and_the_search_rule_agree(maria, alice_rn, eve_outsider, scenario):
     """access_patient decides in hand-written SQL, searches filter with the ORM: both must say the same."""
     import datetime
 
@@ -115,7 +144,33 @@ def test_the_single_record_rule_and_the_search_rule_agree(maria, eve_outsider, s
             start_date=past,
             end_date=past if scenario.startswith("ended") else None,
         )
-    expected = scenario in ("assignment", "care-team")
+        if scenario != "care-team-no-consent":
+            consent = share_with(maria, alice_rn, eve_outsider.organization, signed_on=past)
+            if scenario == "care-team-withdrawn-consent":
+                from carecoord.consents.actions import withdraw_consent
+
+                withdraw_consent(patient=maria, signed_on=today, by=alice_rn)
+            if scenario == "care-team-removed-partner":
+                from carecoord.consents.actions import remove_consent_partner
+
+                remove_consent_partner(
+                    consent=consent, organization=eve_outsider.organization, reason="Asked", by=alice_rn
+                )
+    if "segment" in scenario:
+        from carecoord.programs.actions import end_segment, start_segment
+        from carecoord.programs.models import Program
+
+        segment = start_segment(
+            patient=maria,
+            program=Program.objects.get(code="ny-hh-adult"),
+            organization=eve_outsider.organization,
+            kind="outreach",
+            start_date=past,
+            by=None,
+        )
+        if scenario == "ended-segment":
+            end_segment(segment=segment, end_date=today - datetime.timedelta(days=1), reason="3", by=None)
+    expected = scenario in ("assignment", "care-team", "segment")
     assert visible_patients(eve_outsider).filter(pk=maria.pk).exists() is expected
     if expected:
         assert access_patient(eve_outsider, maria.pk).pk == maria.pk
