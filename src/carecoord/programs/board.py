@@ -1,0 +1,480 @@
+"""The enrollment board: where each person stands with one organization, program by program (UI.md screen 8).
+
+Columns: referred → outreach → consented → enrolled → closed. A person is in one column per program:
+
+- **referred**: a referral to the organization waiting for a decision, or an assignment segment in force with
+  no outreach segment, no covering consent and no enrollment yet;
+- **outreach**: an outreach segment in force, without a consent the program requires;
+- **consented**: an assignment or outreach segment in force and a consent in force of a form the program
+  requires that lists the organization, not yet enrolled;
+- **enrolled**: an enrollment (active or on hold) with the organization;
+- **closed**: an enrollment, or an outreach or assignment segment, that ended within ``closed_days`` (outreach
+  that ended because the person enrolled is not a closing).
+
+Built to stay a handful of statements at 200,000 people: each column is one aggregate count and one card
+query limited to ``limit`` rows, filtered on indexed columns with ``EXISTS`` subqueries; the outreach rule
+status of every card on the board comes from two batched reads (billable months, this month's attempts)
+judged in Python with the same rules as ``programs.rules``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from carecoord.careteams.models import CareTeamMember
+from carecoord.consents.models import Consent, ConsentPartner
+from carecoord.consents.queries import current_partner, in_force
+from carecoord.programs.models import (
+    Enrollment,
+    EnrollmentStatus,
+    OutreachAttempt,
+    OutreachMethod,
+    OutreachMonth,
+    OutreachMonthStatus,
+    Program,
+    ProgramReferral,
+    ReferralStatus,
+    Segment,
+    SegmentEndReason,
+    SegmentKind,
+)
+from carecoord.programs.rules import add_months, month_start
+
+STAGES: list[tuple[str, str]] = [
+    ("referred", "Referred"),
+    ("outreach", "Outreach"),
+    ("consented", "Consented"),
+    ("enrolled", "Enrolled"),
+    ("closed", "Closed"),
+]
+
+OPEN_ENROLLMENT = [EnrollmentStatus.ACTIVE, EnrollmentStatus.ON_HOLD]
+ENDED_ENROLLMENT = [EnrollmentStatus.FINISHED, EnrollmentStatus.CANCELLED]
+
+_PATIENT_FIELDS = ("patient_id", "patient__family_name", "patient__given_names", "patient__preferred_name")
+
+
+@dataclass
+class BoardCard:
+    patient_id: uuid.UUID
+    name: str
+    birth_date: datetime.date | None
+    program_code: str
+    program_name: str
+    stage: str
+    since: datetime.date | None
+    care_manager_name: str
+    rule_status: str
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BoardColumn:
+    stage: str
+    label: str
+    count: int
+    cards: list[BoardCard] = field(default_factory=list)
+
+
+# Subqueries ---------------------------------------------------------------------------------------------------
+
+
+def _open_enrollment(organization_id: Any) -> Exists:
+    return Exists(
+        Enrollment.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            program_id=OuterRef("program_id"),
+            organization_id=organization_id,
+            status__in=OPEN_ENROLLMENT,
+        )
+    )
+
+
+def _open_segment(organization_id: Any, kinds: list[str], today: datetime.date) -> Exists:
+    return Exists(
+        Segment.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            patient_id=OuterRef("patient_id"),
+            program_id=OuterRef("program_id"),
+            organization_id=organization_id,
+            kind__in=kinds,
+            start_date__lte=today,
+        )
+    )
+
+
+def _covering_consent(programs: list[Program], organization_id: Any, today: datetime.date) -> Q:
+    """True for rows whose program requires a consent and the person has one in force listing the organization.
+
+    Programs are few; one ``EXISTS`` per distinct set of required forms, OR-ed by program."""
+    listed = ConsentPartner.objects.filter(current_partner(today), organization_id=organization_id).values("consent_id")
+    by_forms: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for program in programs:
+        if program.required_consents:
+            by_forms[tuple(sorted(program.required_consents))].append(program.code)
+    condition = Q(pk__in=[])
+    for forms, codes in by_forms.items():
+        consent = Exists(
+            Consent.objects.filter(
+                in_force(today), patient_id=OuterRef("patient_id"), form__in=list(forms), id__in=listed
+            )
+        )
+        condition |= Q(consent, program_id__in=codes)
+    return condition
+
+
+def _on_care_team(user_id: Any, today: datetime.date) -> Exists:
+    return Exists(
+        CareTeamMember.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            care_team__patient_id=OuterRef("patient_id"),
+            user_id=user_id,
+            start_date__lte=today,
+        )
+    )
+
+
+# The board ----------------------------------------------------------------------------------------------------
+
+
+def enrollment_board(
+    *,
+    organization_id: uuid.UUID | str,
+    program_code: str | None = None,
+    care_manager_id: uuid.UUID | str | None = None,
+    limit: int = 50,
+    closed_days: int = 30,
+) -> list[BoardColumn]:
+    """The organization's pipeline, one column per stage, each with its full count and at most ``limit`` cards.
+
+    ``care_manager_id`` narrows enrolled and closed people to that care manager's caseload, and earlier stages to
+    people whose care team the user is on.
+    """
+    today = timezone.localdate()
+    organization_id = uuid.UUID(str(organization_id))
+    if care_manager_id is not None:
+        care_manager_id = uuid.UUID(str(care_manager_id))
+    programs = {p.code: p for p in Program.objects.all()}
+    chosen = [programs[program_code]] if program_code in programs else list(programs.values())
+    if program_code is not None and program_code not in programs:
+        return [BoardColumn(stage, label, 0, []) for stage, label in STAGES]
+    by_program: dict[str, Any] = {"program_id": program_code} if program_code else {}
+
+    # Pre-enrollment: segments in force (assignment, outreach) without an open enrollment ------------------------
+    segments = (
+        Segment.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            organization_id=organization_id,
+            kind__in=[SegmentKind.ASSIGNMENT, SegmentKind.OUTREACH],
+            start_date__lte=today,
+            **by_program,
+        )
+        .annotate(
+            enrolled=_open_enrollment(organization_id),
+            in_outreach=_open_segment(organization_id, [SegmentKind.OUTREACH], today),
+        )
+        .filter(enrolled=False)
+        # An assignment and an outreach segment for the same program: the outreach one stands for the person.
+        .filter(Q(kind=SegmentKind.OUTREACH) | Q(in_outreach=False))
+    )
+    if care_manager_id is not None:
+        segments = segments.filter(_on_care_team(care_manager_id, today))
+    consented_q = _covering_consent(chosen, organization_id, today)
+    segment_counts = segments.aggregate(
+        consented=Count("id", filter=consented_q),
+        outreach=Count("id", filter=Q(kind=SegmentKind.OUTREACH) & ~consented_q),
+        referred=Count("id", filter=Q(kind=SegmentKind.ASSIGNMENT) & ~consented_q),
+    )
+
+    referrals = ProgramReferral.objects.filter(
+        receiving_organization_id=organization_id, status=ReferralStatus.PENDING, **by_program
+    ).exclude(
+        _open_segment(organization_id, [SegmentKind.ASSIGNMENT, SegmentKind.OUTREACH, SegmentKind.ENROLLMENT], today)
+    )
+    if care_manager_id is not None:
+        referrals = referrals.filter(_on_care_team(care_manager_id, today))
+    referral_count = referrals.aggregate(n=Count("id"))["n"]
+
+    # Enrolled and closed ------------------------------------------------------------------------------------------
+    since = today - datetime.timedelta(days=closed_days)
+    enrollments = Enrollment.objects.filter(organization_id=organization_id, **by_program)
+    if care_manager_id is not None:
+        enrollments = enrollments.filter(care_manager_id=care_manager_id)
+    enrolled = enrollments.filter(status__in=OPEN_ENROLLMENT)
+    ended = enrollments.filter(status__in=ENDED_ENROLLMENT, end_date__gte=since).exclude(
+        _open_enrollment(organization_id)
+    )
+    ended_segments = (
+        Segment.objects.filter(
+            organization_id=organization_id,
+            kind__in=[SegmentKind.ASSIGNMENT, SegmentKind.OUTREACH],
+            end_date__gte=since,
+            end_date__lt=today,
+            **by_program,
+        )
+        .exclude(end_reason=SegmentEndReason.ENROLLED)
+        .exclude(_open_enrollment(organization_id))
+        .exclude(_open_segment(organization_id, [SegmentKind.ASSIGNMENT, SegmentKind.OUTREACH], today))
+    )
+    if care_manager_id is not None:
+        ended_segments = ended_segments.filter(_on_care_team(care_manager_id, today))
+    enrollment_counts = enrollments.aggregate(
+        enrolled=Count("id", filter=Q(status__in=OPEN_ENROLLMENT)),
+    )
+    closed_count = ended.aggregate(n=Count("id"))["n"] + ended_segments.aggregate(n=Count("id"))["n"]
+
+    # Cards ---------------------------------------------------------------------------------------------------------
+    segment_fields = (*_PATIENT_FIELDS, "patient__birth_date", "program_id", "start_date", "kind")
+    referred_cards = [
+        _segment_card(row, "referred", programs)
+        for row in segments.filter(Q(kind=SegmentKind.ASSIGNMENT) & ~consented_q)
+        .order_by("start_date", "id")
+        .values(*segment_fields)[:limit]
+    ] + [
+        _referral_card(row, programs, today)
+        for row in referrals.order_by("received_at", "id").values(
+            *_PATIENT_FIELDS, "patient__birth_date", "program_id", "received_at"
+        )[:limit]
+    ]
+    referred_cards.sort(key=lambda card: card.since or today)
+    outreach_cards = [
+        _segment_card(row, "outreach", programs)
+        for row in segments.filter(Q(kind=SegmentKind.OUTREACH) & ~consented_q)
+        .order_by("start_date", "id")
+        .values(*segment_fields)[:limit]
+    ]
+    _judge_outreach(outreach_cards, programs, organization_id, today)
+    consented_cards = [
+        _segment_card(row, "consented", programs)
+        for row in segments.filter(consented_q).order_by("start_date", "id").values(*segment_fields)[:limit]
+    ]
+    enrollment_fields = (
+        *_PATIENT_FIELDS,
+        "patient__birth_date",
+        "program_id",
+        "start_date",
+        "end_date",
+        "end_reason",
+        "status",
+        "acuity",
+        "clinical_need",
+        "care_manager_id",
+        "care_manager__first_name",
+        "care_manager__last_name",
+        "care_manager__username",
+    )
+    enrolled_cards = [
+        _enrollment_card(row, "enrolled", programs)
+        for row in enrolled.order_by("start_date", "id").values(*enrollment_fields)[:limit]
+    ]
+    closed_cards = [
+        _enrollment_card(row, "closed", programs)
+        for row in ended.order_by("-end_date", "id").values(*enrollment_fields)[:limit]
+    ] + [
+        _ended_segment_card(row, programs)
+        for row in ended_segments.order_by("-end_date", "id").values(*segment_fields, "end_date", "end_reason")[:limit]
+    ]
+    closed_cards.sort(key=lambda card: card.since or today, reverse=True)
+
+    counts = {
+        "referred": segment_counts["referred"] + referral_count,
+        "outreach": segment_counts["outreach"],
+        "consented": segment_counts["consented"],
+        "enrolled": enrollment_counts["enrolled"],
+        "closed": closed_count,
+    }
+    cards = {
+        "referred": referred_cards[:limit],
+        "outreach": outreach_cards,
+        "consented": consented_cards,
+        "enrolled": enrolled_cards,
+        "closed": closed_cards[:limit],
+    }
+    return [BoardColumn(stage, label, counts[stage], cards[stage]) for stage, label in STAGES]
+
+
+# Card builders -------------------------------------------------------------------------------------------------
+
+
+def _name(row: dict[str, Any]) -> str:
+    preferred = row.get("patient__preferred_name") or ""
+    name = f"{row['patient__family_name']}, {row['patient__given_names']}"
+    return f"{name} ({preferred})" if preferred else name
+
+
+def _card(row: dict[str, Any], stage: str, programs: dict[str, Program], since: Any) -> BoardCard:
+    program = programs.get(row["program_id"])
+    return BoardCard(
+        patient_id=row["patient_id"],
+        name=_name(row),
+        birth_date=row.get("patient__birth_date"),
+        program_code=row["program_id"],
+        program_name=program.name if program else row["program_id"],
+        stage=stage,
+        since=since,
+        care_manager_name="",
+        rule_status="",
+    )
+
+
+def _segment_card(row: dict[str, Any], stage: str, programs: dict[str, Program]) -> BoardCard:
+    card = _card(row, stage, programs, row["start_date"])
+    program = programs.get(card.program_code)
+    if stage == "referred":
+        card.rule_status = "Assigned: outreach not started"
+        if program is not None and program.required_consents:
+            card.flags.append("Consent missing")
+    elif stage == "consented":
+        card.rule_status = "Consent signed: ready to enroll"
+    return card
+
+
+def _referral_card(row: dict[str, Any], programs: dict[str, Program], today: datetime.date) -> BoardCard:
+    received = timezone.localtime(row["received_at"]).date()
+    card = _card(row, "referred", programs, received)
+    waiting = (today - received).days
+    card.rule_status = "Referral waiting for a decision" + (
+        "" if waiting <= 0 else f" ({waiting} day{'s' if waiting != 1 else ''})"
+    )
+    card.flags.append("Decision needed")
+    return card
+
+
+def _care_manager_name(row: dict[str, Any]) -> str:
+    if row.get("care_manager_id") is None:
+        return ""
+    full = f"{row.get('care_manager__first_name') or ''} {row.get('care_manager__last_name') or ''}".strip()
+    return full or row.get("care_manager__username") or ""
+
+
+def _enrollment_card(row: dict[str, Any], stage: str, programs: dict[str, Program]) -> BoardCard:
+    since = row["start_date"] if stage == "enrolled" else row["end_date"]
+    card = _card(row, stage, programs, since)
+    card.care_manager_name = _care_manager_name(row)
+    program = programs.get(card.program_code)
+    if stage == "enrolled":
+        if row["status"] == EnrollmentStatus.ON_HOLD:
+            card.flags.append("On hold")
+        if not card.care_manager_name:
+            card.rule_status = "No care manager"
+        else:
+            card.rule_status = "On hold" if row["status"] == EnrollmentStatus.ON_HOLD else "Enrolled"
+        if not row["acuity"] and program is not None and program.acuity_tiers:
+            card.flags.append("Acuity not set")
+        if row["clinical_need"] or (program is not None and program.needs_licensed_care_manager):
+            card.flags.append("Licensed care manager")
+    else:
+        reason = row.get("end_reason") or ""
+        label = dict(Enrollment._meta.get_field("end_reason").choices or []).get(reason, "")
+        card.rule_status = f"Ended: {label}" if label else "Ended"
+    return card
+
+
+def _ended_segment_card(row: dict[str, Any], programs: dict[str, Program]) -> BoardCard:
+    card = _card(row, "closed", programs, row["end_date"])
+    label = SegmentEndReason(row["end_reason"]).label if row["end_reason"] in SegmentEndReason.values else ""
+    what = "Outreach" if row["kind"] == SegmentKind.OUTREACH else "Assignment"
+    card.rule_status = f"{what} ended: {label}" if label else f"{what} ended"
+    return card
+
+
+# Outreach rule status, batched ---------------------------------------------------------------------------------
+
+
+def _judge_outreach(
+    cards: list[BoardCard], programs: dict[str, Program], organization_id: Any, today: datetime.date
+) -> None:
+    """Fill in each outreach card's rule status from two reads for the whole column.
+
+    The same rules as ``rules.judge_outreach_month`` for the current month (STANDARDS.md A.4): billable months
+    count across every organization and program for the person; attempts count the organization's own.
+    """
+    if not cards:
+        return
+    month = month_start(today)
+    year_start = add_months(month, -11)
+    patient_ids = {card.patient_id for card in cards}
+    billed: dict[Any, set[datetime.date]] = defaultdict(set)
+    for patient_id, claimed in OutreachMonth.objects.filter(
+        patient_id__in=patient_ids,
+        status=OutreachMonthStatus.BILLABLE,
+        month__gte=add_months(year_start, -12),
+        month__lte=month,
+    ).values_list("patient_id", "month"):
+        billed[patient_id].add(claimed)
+    methods: dict[tuple[Any, str], list[str]] = defaultdict(list)
+    for patient_id, program_id, method in OutreachAttempt.objects.filter(
+        patient_id__in=patient_ids,
+        organization_id=organization_id,
+        attempted_at__date__gte=month,
+        attempted_at__date__lt=add_months(month, 1),
+    ).values_list("patient_id", "program_id", "method"):
+        methods[(patient_id, program_id)].append(method)
+
+    for card in cards:
+        program = programs.get(card.program_code)
+        if program is None:
+            continue
+        if program.required_consents:
+            card.flags.append("Consent missing")
+        if not program.outreach_allowed:
+            card.rule_status = "Outreach: consent needed to enroll"
+            continue
+        months = billed[card.patient_id]
+        tried = methods[(card.patient_id, card.program_code)]
+        card.rule_status, extra = outreach_rule_status(program, months, tried, month)
+        card.flags.extend(extra)
+
+
+def outreach_rule_status(
+    program: Program, billed: set[datetime.date], methods: list[str], month: datetime.date
+) -> tuple[str, list[str]]:
+    """What matters this month for a person in outreach, in plain words, and short flags.
+
+    ``billed``: the person's billable outreach months (every organization); ``methods``: this organization's
+    attempts this month.
+    """
+    flags: list[str] = []
+    before = 0
+    current = add_months(month, -1)
+    while current in billed:
+        before += 1
+        current = add_months(current, -1)
+    position = before + 1
+    used = sum(1 for m in billed if add_months(month, -11) <= m < month)
+    limit_year = program.outreach_max_billable_months_per_year
+    limit_run = program.outreach_max_consecutive_months
+    in_person = OutreachMethod.IN_PERSON in methods
+    if limit_year is not None:
+        flags.append(f"{used} of {limit_year} outreach months used")
+    if limit_run is not None and position > limit_run:
+        flags.append("Outreach pause")
+        return (
+            f"Outreach month {position} in a row: not billable (at most {limit_run}); pause billing this month",
+            flags,
+        )
+    if limit_year is not None and used >= limit_year:
+        flags.append("Outreach limit reached")
+        return f"{used} of {limit_year} outreach months used: no billable outreach left this year", flags
+    if program.outreach_second_month_needs_in_person and before >= 1 and not in_person:
+        flags.append("In-person needed")
+        return f"Outreach month {position} in a row: in-person attempt needed", flags
+    if not methods:
+        return "No outreach attempt yet this month", flags
+    if all(method == OutreachMethod.MAIL for method in methods):
+        return "Mail only this month: a call or visit is needed", flags
+    if limit_year is not None:
+        return f"{used} of {limit_year} outreach months used; this month can be billed", flags
+    return "This month can be billed", flags
+
+
+def board_programs() -> QuerySet[Program]:
+    """Programs to filter the board by."""
+    return Program.objects.filter(active=True).order_by("name")
