@@ -19,8 +19,11 @@ from carecoord.accounts.models import (
 )
 from carecoord.accounts.permissions import has_current_license
 from carecoord.audit.models import AuditRecord
+from carecoord.careteams.models import CareTeamMember
+from carecoord.consents.models import Consent, ConsentPartner
 from carecoord.demo.network import DEMO_PASSWORD
 from carecoord.demo.people import REFERENCE_DATE, Anchors, generate_people
+from carecoord.notifications.models import Notification
 from carecoord.patients.access import search_accessible_patients
 from carecoord.patients.data import normalise_phone, validate
 from carecoord.patients.models import (
@@ -34,6 +37,7 @@ from carecoord.patients.models import (
     PatientPhone,
     PatientVersion,
 )
+from carecoord.programs.models import Enrollment, OutreachAttempt, OutreachMonth, ProgramReferral, Segment
 
 COUNTED = (
     Organization,
@@ -51,6 +55,15 @@ COUNTED = (
     PatientAssignment,
     PatientVersion,
     AuditRecord,
+    ProgramReferral,
+    Segment,
+    OutreachAttempt,
+    OutreachMonth,
+    Enrollment,
+    Consent,
+    ConsentPartner,
+    CareTeamMember,
+    Notification,
 )
 
 
@@ -109,6 +122,23 @@ def test_builds_every_organization_type_every_role_and_prints_the_logins():
         assert f"{user.username} " in out
         assert user.organization.name in out
     assert "30/30 (100%)" in err
+
+
+@pytest.mark.django_db
+def test_people_have_program_stories_in_every_stage():
+    out, _ = seed(60)
+    assert "program activity for 60 people" in out
+    assert {"pending", "accepted"} <= set(ProgramReferral.objects.values_list("status", flat=True))
+    assert Segment.objects.filter(kind="outreach", end_date__isnull=True).exists()
+    assert OutreachMonth.objects.filter(status="billable").exists()
+    enrolled = Enrollment.objects.filter(status="active")
+    assert enrolled.exists() and not enrolled.filter(consent__isnull=True).exists()
+    assert not enrolled.filter(care_manager__isnull=True).exists()
+    for enrollment in enrolled.select_related("care_manager", "patient"):
+        lead = CareTeamMember.objects.get(care_team__patient=enrollment.patient, is_lead=True, end_date__isnull=True)
+        assert lead.user == enrollment.care_manager
+        if enrollment.clinical_need:
+            assert enrollment.care_manager.role == Role.LICENSED_CARE_MANAGER
 
 
 @pytest.mark.django_db

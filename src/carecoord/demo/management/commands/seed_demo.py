@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from carecoord.common.errors import DomainError
 from carecoord.common.progress import ProgressBar
 from carecoord.demo.network import DEMO_PASSWORD, logins
+from carecoord.demo.programs import seed_programs
 from carecoord.demo.seed import DEFAULT_PATIENTS, SeedSummary, seed_demo
 
 
@@ -21,7 +22,10 @@ def _logins_table(summary: SeedSummary) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Load the demo network (organizations, staff, people). Running it again changes nothing."
+    help = (
+        "Load the demo network (organizations, staff, people and their program activity). "
+        "Running it again changes nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -38,13 +42,20 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(f"Could not seed the demo: {error}") from error
         network = summary.network
+        program_bar = ProgressBar(cast(TextIO, self.stderr._out), label="Seeding program activity")
+        try:
+            stories = seed_programs(network, progress=program_bar.update)
+        except DomainError as error:
+            raise CommandError(f"Could not seed program activity: {error}") from error
         self.stdout.write(
             f"Demo data ready in {summary.seconds:.1f} s: "
             f"{len(network.organizations)} organizations ({network.created_organizations} new, "
             f"{network.created_affiliations} new affiliations), "
             f"{len(network.users)} staff ({network.created_users} new), "
             f"{summary.patients_created + summary.patients_present} people ({summary.patients_created} new, "
-            f"{summary.assignments_created} new assignments)."
+            f"{summary.assignments_created} new assignments); program activity for {stories.people} people "
+            f"({stories.referrals} referrals, {stories.attempts} outreach attempts, {stories.consents} consents, "
+            f"{stories.enrollments} enrollments)."
         )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
