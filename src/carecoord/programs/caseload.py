@@ -70,6 +70,10 @@ class CaseloadRow:
         return self.caseload_limit is not None and self.active >= self.caseload_limit
 
     @property
+    def over_by(self) -> int:
+        return 0 if self.caseload_limit is None else max(0, self.active - self.caseload_limit)
+
+    @property
     def room(self) -> int | None:
         return None if self.caseload_limit is None else self.caseload_limit - self.active
 

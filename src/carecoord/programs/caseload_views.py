@@ -1,0 +1,207 @@
+"""The supervisor's caseload page (UI.md screen 9): the team table, people waiting for a care manager with
+suggestions, reassignment one by one or in bulk, and coverage while someone is away.
+
+Supervisors only (``ASSIGN_CASELOAD``). Reads come from ``programs.caseload``; writes go through
+``programs.actions`` (``assign_care_manager``, ``cover_caseload``), which audit and notify.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from carecoord.accounts.models import User
+from carecoord.accounts.permissions import Capability
+from carecoord.common.errors import DomainError
+from carecoord.programs.actions import assign_care_manager, cover_caseload
+from carecoord.programs.caseload import (
+    assignable_staff,
+    caseload_of,
+    caseload_summary,
+    count_unassigned,
+    open_coverages,
+    suggest_for,
+    unassigned_enrollments,
+)
+from carecoord.programs.caseload_forms import AssignForm, CoverageForm, ReassignForm
+from carecoord.programs.models import Enrollment, Program
+from carecoord.web.decorators import requires, staff_user
+from carecoord.web.forms import add_domain_error, problems_of
+
+UNASSIGNED_SHOWN = 50
+
+
+def _acuity_labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for tiers in Program.objects.values_list("acuity_tiers", flat=True):
+        for tier in tiers or []:
+            labels.setdefault(str(tier.get("code", "")), str(tier.get("label", tier.get("code", ""))))
+    return labels
+
+
+def _team_context(user: User, program_code: str | None, coverage_form: CoverageForm | None = None) -> dict[str, Any]:
+    staff = assignable_staff(organization_id=user.organization_id)
+    rows = caseload_summary(organization_id=user.organization_id, program_code=program_code)
+    labels = _acuity_labels()
+    order = list(labels)
+    for row in rows:
+        row.acuity_mix = [  # type: ignore[attr-defined]
+            (labels.get(code, "Not set") if code else "Not set", row.by_acuity[code])
+            for code in sorted(row.by_acuity, key=lambda c: (order.index(c) if c in order else len(order), c))
+        ]
+    waiting = unassigned_enrollments(organization_id=user.organization_id, limit=UNASSIGNED_SHOWN)
+    suggestions = suggest_for(waiting, limit=3)
+    form = coverage_form or CoverageForm(staff=staff)
+    return {
+        "rows": rows,
+        "programs": Program.objects.filter(active=True).order_by("name"),
+        "program_code": program_code or "",
+        "waiting": [(enrollment, suggestions.get(enrollment.pk, [])) for enrollment in waiting],
+        "waiting_total": count_unassigned(organization_id=user.organization_id),
+        "staff": list(staff),
+        "coverages": open_coverages(organization_id=user.organization_id),
+        "coverage_form": form,
+        "problems": problems_of(form) if form.is_bound else [],
+        "over_limit": sum(1 for row in rows if row.over_limit),
+        "total_active": sum(row.active for row in rows),
+        "today": timezone.localdate(),
+    }
+
+
+@requires(Capability.ASSIGN_CASELOAD)
+def team(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    program_code = request.GET.get("program") or None
+    return render(request, "programs/caseload.html", _team_context(user, program_code))
+
+
+def _org_member(supervisor: User, user_id: uuid.UUID) -> User:
+    member = User.objects.filter(pk=user_id, organization_id=supervisor.organization_id).first()
+    if member is None:
+        raise Http404("No such care manager in your organization.")
+    return member
+
+
+@requires(Capability.ASSIGN_CASELOAD)
+def member(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
+    """One care manager's people, with check boxes to reassign some or all of them."""
+    supervisor = staff_user(request)
+    care_manager = _org_member(supervisor, user_id)
+    people = list(caseload_of(care_manager_id=care_manager.pk, organization_id=supervisor.organization_id))
+    staff = assignable_staff(organization_id=supervisor.organization_id).exclude(pk=care_manager.pk)
+    form = ReassignForm(staff=staff, enrollment_ids=[str(e.pk) for e in people])
+    return render(
+        request,
+        "programs/caseload_member.html",
+        {"care_manager": care_manager, "people": people, "form": form, "staff": list(staff)},
+    )
+
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    return target if target.startswith("/caseload/") else fallback
+
+
+@require_POST
+@requires(Capability.ASSIGN_CASELOAD)
+def assign(request: HttpRequest) -> HttpResponse:
+    """Assign (or reassign) one person to a care manager."""
+    supervisor = staff_user(request)
+    staff = assignable_staff(organization_id=supervisor.organization_id)
+    form = AssignForm(request.POST, staff=staff)
+    back = _back(request, reverse("caseload:team"))
+    if not form.is_valid():
+        messages.error(request, "Choose a care manager from your team.")
+        return redirect(back)
+    enrollment = (
+        Enrollment.objects.filter(pk=form.cleaned_data["enrollment"], organization_id=supervisor.organization_id)
+        .select_related("patient", "program")
+        .first()
+    )
+    if enrollment is None:
+        messages.error(request, "That enrollment is not with your organization.")
+        return redirect(back)
+    care_manager: User = form.cleaned_data["care_manager"]
+    try:
+        assign_care_manager(enrollment=enrollment, care_manager=care_manager, by=supervisor)
+    except DomainError as error:
+        messages.error(request, f"{enrollment.patient.display_name}: {error.message}")
+    else:
+        messages.success(
+            request, f"{enrollment.patient.display_name} ({enrollment.program.name}) is now with {care_manager}."
+        )
+    return redirect(back)
+
+
+@require_POST
+@requires(Capability.ASSIGN_CASELOAD)
+def reassign(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
+    """Move the checked people from one care manager to another, all or nothing."""
+    supervisor = staff_user(request)
+    care_manager = _org_member(supervisor, user_id)
+    people = {
+        str(e.pk): e for e in caseload_of(care_manager_id=care_manager.pk, organization_id=supervisor.organization_id)
+    }
+    staff = assignable_staff(organization_id=supervisor.organization_id).exclude(pk=care_manager.pk)
+    form = ReassignForm(request.POST, staff=staff, enrollment_ids=list(people))
+    back = reverse("caseload:member", args=[care_manager.pk])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    to: User = form.cleaned_data["to"]
+    chosen = [people[key] for key in form.cleaned_data["enrollments"]]
+    try:
+        with transaction.atomic():
+            for enrollment in chosen:
+                try:
+                    assign_care_manager(enrollment=enrollment, care_manager=to, by=supervisor)
+                except DomainError as error:
+                    raise DomainError(
+                        f"{enrollment.patient.display_name}: {error.message} Nobody was reassigned.", code=error.code
+                    ) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    count = len(chosen)
+    messages.success(request, f"Reassigned {count} {'person' if count == 1 else 'people'} from {care_manager} to {to}.")
+    return redirect(back)
+
+
+@require_POST
+@requires(Capability.ASSIGN_CASELOAD)
+def coverage(request: HttpRequest) -> HttpResponse:
+    supervisor = staff_user(request)
+    staff = assignable_staff(organization_id=supervisor.organization_id)
+    form = CoverageForm(request.POST, staff=staff)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            cover_caseload(
+                care_manager=data["care_manager"],
+                covered_by=data["covered_by"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                reason=data["reason"],
+                by=supervisor,
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"{data['covered_by']} covers {data['care_manager']}'s caseload "
+                f"{data['start_date']:%a %-d %b} to {data['end_date']:%a %-d %b}.",
+            )
+            return redirect(reverse("caseload:team") + "#coverage")
+    context = _team_context(supervisor, None, coverage_form=form)
+    return render(request, "programs/caseload.html", context, status=400)
