@@ -97,7 +97,7 @@ class _Table:
         self.row_sql = f"({', '.join(['%s'] * len(self.fields))})"
         # SQLite takes up to 32,766 parameters a statement, PostgreSQL 65,535.
         self.per_statement = min(1000, 30_000 // len(self.fields))
-        prepared = (models.UUIDField, models.DateField, models.ForeignKey)
+        prepared = (models.UUIDField, models.DateField, models.ForeignKey, models.JSONField)
         # ``ready`` columns arrive prepared (the same patient or organization id repeats on many rows).
         self.prepare = [isinstance(f, prepared) and f.name not in ready for f in self.fields]
         self.rows: list[tuple[Any, ...]] = []
