@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The chart's care team panel under /careteams/<person>/."""
+
+from django.urls import path
+
+from carecoord.careteams import views
 
 app_name = "careteams"
-urlpatterns: list = []
+urlpatterns = [
+    path("<uuid:patient_id>/", views.panel, name="panel"),
+    path("<uuid:patient_id>/add/", views.add, name="add"),
+    path("<uuid:patient_id>/members/<int:member_id>/end/", views.end, name="end"),
+]
