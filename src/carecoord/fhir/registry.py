@@ -65,12 +65,16 @@ def resource_types() -> dict[str, ResourceType]:
     """Every supported type, by name (imported lazily: interactions import the domain)."""
     from carecoord.fhir.interactions import (
         audit_event,
+        care_team,
         code_system,
+        consent,
+        episode_of_care,
         organization,
         patient,
         practitioner,
         practitioner_role,
         related_person,
+        service_request,
     )
 
     types = [
@@ -81,5 +85,9 @@ def resource_types() -> dict[str, ResourceType]:
         practitioner_role.RESOURCE,
         audit_event.RESOURCE,
         code_system.RESOURCE,
+        episode_of_care.RESOURCE,
+        consent.RESOURCE,
+        care_team.RESOURCE,
+        service_request.RESOURCE,
     ]
     return {t.name: t for t in types}

@@ -1,0 +1,106 @@
+"""CareTeam: read and search, through the person's access check (``patients.access``)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from carecoord.accounts.models import User
+from carecoord.accounts.queries import as_uuid
+from carecoord.audit.actions import record
+from carecoord.audit.models import AuditAction
+from carecoord.careteams.models import CareTeam, CareTeamMember, MemberKind
+from carecoord.common.errors import NotFound
+from carecoord.fhir.exchange import FhirRequest, FhirResponse
+from carecoord.fhir.interactions.organization import id_condition
+from carecoord.fhir.interactions.scope import patient_condition, people
+from carecoord.fhir.mapping.care_team import care_team_resource
+from carecoord.fhir.registry import ResourceType, SearchParam
+from carecoord.fhir.search import FilterBuilder, apply_criteria, order, page, parse_query, searchset, token
+from carecoord.patients.access import access_patient
+
+
+def _teams() -> QuerySet[CareTeam]:
+    members = CareTeamMember.objects.select_related("user__practitioner", "contact").order_by("start_date", "pk")
+    return CareTeam.objects.prefetch_related(Prefetch("members", queryset=members))
+
+
+def access_care_team(user: User, team_id: str) -> CareTeam:
+    """The care team, once the user has been through ``access_patient`` for its person (audited).
+
+    careteams has no access module yet; this follows ``patients.access.access_contact``.
+    """
+    key = as_uuid(team_id)
+    patient_id = CareTeam.objects.filter(pk=key).values_list("patient_id", flat=True).first() if key else None
+    if key is None or patient_id is None:
+        raise NotFound(f"No care team with id {team_id}.")
+    access_patient(user, patient_id, object_type="CareTeam", object_id=str(key))
+    return _teams().get(pk=key)
+
+
+def read(request: FhirRequest, team_id: str) -> FhirResponse:
+    return FhirResponse(body=care_team_resource(access_care_team(request.authenticated_user, team_id)))
+
+
+def _participant(_: str, value: str) -> Q:
+    """Practitioner/<id>, RelatedPerson/<id>, Patient/<id>, or a bare id of any of them."""
+    kind, _, rest = value.rstrip("/").rpartition("/")
+    kind = kind.rsplit("/", 1)[-1]
+    key = as_uuid(rest)
+    if key is None:
+        return Q(pk__in=[])
+    conditions = {
+        "Practitioner": Q(user__practitioner__id=key) | Q(practitioner_id=key),
+        "RelatedPerson": Q(contact_id=key),
+        "Patient": Q(kind=MemberKind.PATIENT, care_team__patient_id=key),
+    }
+    if kind and kind not in conditions:
+        from carecoord.fhir.outcome import bad_request
+
+        raise bad_request(
+            f"participant must reference a Practitioner, RelatedPerson or Patient, not {value!r}.",
+            expression="participant",
+            issue_code="value",
+        )
+    wanted = (
+        conditions[kind] if kind else conditions["Practitioner"] | conditions["RelatedPerson"] | conditions["Patient"]
+    )
+    return Q(pk__in=CareTeamMember.objects.filter(wanted).values("care_team_id"))
+
+
+_BUILDERS: dict[str, FilterBuilder] = {
+    "_id": id_condition,
+    "patient": patient_condition,
+    "status": lambda _, v: Q(status=token(v)[1]),
+    "participant": _participant,
+}
+
+
+def search(request: FhirRequest) -> FhirResponse:
+    user = request.authenticated_user
+    query = parse_query(request, RESOURCE)
+    scope = people(user, query, "CareTeam")
+    rows = apply_criteria(_teams().filter(scope.condition(user)), query, _BUILDERS)
+    found, total = page(order(rows, query, {}, ("patient_id", "created_at")), query)
+    resources = [care_team_resource(t) for t in found]
+    record(
+        by=user,
+        action=AuditAction.SEARCH,
+        object_type="CareTeam",
+        detail={"query": request.query_string[:500], "total": total, "results": [r["id"] for r in resources]},
+    )
+    return FhirResponse(body=searchset(request, "CareTeam", query, resources, total))
+
+
+RESOURCE = ResourceType(
+    name="CareTeam",
+    read=read,
+    search=search,
+    search_params=(
+        SearchParam("patient", "reference", "The person the team cares for (Patient/<id>)"),
+        SearchParam("status", "token", "proposed, active, suspended or inactive"),
+        SearchParam("participant", "reference", "A member: Practitioner/<id>, RelatedPerson/<id> or Patient/<id>"),
+        SearchParam("_id", "token", "Logical id of the resource"),
+    ),
+    documentation="The people who work together on a person's care, past and present members with their periods "
+    "(read-only here).",
+)
