@@ -10,6 +10,7 @@ import datetime
 import functools
 import hashlib
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -64,11 +65,16 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def content_hash(record: AuditRecord) -> str:
-    """The hash a record must carry, given its content and the previous record's hash."""
-    body = {name: _canonical(getattr(record, name)) for name in HASHED_FIELDS}
-    payload = record.previous_hash.encode() + b"|" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+def hash_of(values: dict[str, Any], previous_hash: str) -> str:
+    """The hash a record with these field values must carry, after the record whose hash is ``previous_hash``."""
+    body = {name: _canonical(values[name]) for name in HASHED_FIELDS}
+    payload = previous_hash.encode() + b"|" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
+
+
+def content_hash(record: AuditRecord) -> str:
+    """The hash a stored record must carry, given its content and the previous record's hash."""
+    return hash_of({name: getattr(record, name) for name in HASHED_FIELDS}, record.previous_hash)
 
 
 @functools.cache
@@ -80,12 +86,19 @@ def _insert_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
     return f"INSERT INTO {table(AuditRecord)} ({names}) VALUES ({marks})", fields
 
 
-def _insert(entry: AuditRecord) -> None:
+def _insert(values: dict[str, Any]) -> None:
     sql, fields = _insert_sql(connection.vendor)
-    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
+    row = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-    entry._state.adding = False
+        cursor.execute(sql, row)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """The position of a record just appended to the chain."""
+
+    pk: int
+    hash: str
 
 
 @functools.cache
@@ -111,35 +124,35 @@ def record(
     purpose: str = Purpose.TREATMENT,
     detail: dict[str, Any] | None = None,
     username: str = "",
-) -> AuditRecord:
+) -> Appended:
     """Append one record to the audit trail."""
     origin = current_origin()
     patient_id = patient if isinstance(patient, uuid.UUID) or patient is None else patient.pk
     with transaction.atomic():
         _lock_chain()
         last = fetch_one(_last_sql(), [])
-        entry = AuditRecord(
-            id=(last[0] + 1) if last else 1,
-            recorded_at=timezone.now(),
-            user=by,
-            username=(by.username if by is not None else username)[:150],
-            organization_id=by.organization_id if by is not None else None,
-            role=by.role if by is not None else "",
-            patient_id=patient_id,
-            object_type=object_type,
-            object_id=str(object_id)[:64],
-            action=action,
-            outcome=outcome,
-            purpose=purpose,
-            channel=origin.channel,
-            client_address=origin.client_address,
-            request_id=origin.request_id,
-            detail=detail or {},
-            previous_hash=last[1] if last else GENESIS_HASH,
-        )
-        entry.hash = content_hash(entry)
-        _insert(entry)
-    return entry
+        values: dict[str, Any] = {
+            "id": (last[0] + 1) if last else 1,
+            "recorded_at": timezone.now(),
+            "user_id": by.pk if by is not None else None,
+            "username": (by.username if by is not None else username)[:150],
+            "organization_id": by.organization_id if by is not None else None,
+            "role": by.role if by is not None else "",
+            "patient_id": patient_id,
+            "object_type": object_type,
+            "object_id": str(object_id)[:64],
+            "action": action,
+            "outcome": outcome,
+            "purpose": purpose,
+            "channel": origin.channel,
+            "client_address": origin.client_address,
+            "request_id": origin.request_id,
+            "detail": detail or {},
+            "previous_hash": last[1] if last else GENESIS_HASH,
+        }
+        values["hash"] = hash_of(values, values["previous_hash"])
+        _insert(values)
+    return Appended(pk=values["id"], hash=values["hash"])
 
 
 def break_glass(*, user: User, patient: Patient, reason: str) -> BreakGlassGrant:

@@ -7,6 +7,7 @@ model field so that each database gets its own representation (SQLite stores UUI
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,12 +26,15 @@ def column(model: type[models.Model], field_name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+@functools.cache
+def _target_field(model: type[models.Model], field_name: str) -> Any:
+    field = model._meta.get_field(field_name)
+    return field.target_field if isinstance(field, models.ForeignKey) else field
+
+
 def prep(model: type[models.Model], field_name: str, value: Any) -> Any:
     """``value`` as the database stores ``model.field_name``."""
-    field = model._meta.get_field(field_name)
-    if isinstance(field, models.ForeignKey):
-        field = field.target_field
-    return field.get_db_prep_value(value, connection, prepared=False)  # type: ignore[union-attr]
+    return _target_field(model, field_name).get_db_prep_value(value, connection, prepared=False)
 
 
 def fetch_one(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | None:

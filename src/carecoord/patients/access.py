@@ -16,9 +16,11 @@ Data labelled 42 CFR Part 2 or HIV is a further gate, applied where labelled rec
 
 from __future__ import annotations
 
+import datetime
 import functools
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from django.db import connection
@@ -269,7 +271,18 @@ def _version_sql(latest: bool) -> str:
     return f"SELECT {names} FROM {table(v)} WHERE {where}{order}"
 
 
-def access_patient_version(user: User, patient_id: object, version: int | None) -> PatientVersion:
+@dataclass(frozen=True)
+class StoredVersion:
+    """One stored version of a person's record (a PatientVersion row, read without building the model)."""
+
+    patient_id: uuid.UUID
+    version: int
+    recorded_at: datetime.datetime
+    change: str
+    snapshot: dict[str, Any]
+
+
+def access_patient_version(user: User, patient_id: object, version: int | None) -> StoredVersion:
     """A stored version of a record (the latest when ``version`` is None), after the access check.
 
     This is the FHIR read path: it never loads the live row, only the stored snapshot.
@@ -284,20 +297,12 @@ def access_patient_version(user: User, patient_id: object, version: int | None) 
     )
     latest = version is None
     row = fetch_one(_version_sql(latest), [prep(PatientVersion, "patient", key)] + ([] if latest else [version]))
-    found = None
-    if row is not None:
-        snapshot = orjson.loads(row[4]) if isinstance(row[4], str | bytes) else row[4]
-        found = PatientVersion(
-            pk=row[0],
-            patient_id=key,
-            version=row[1],
-            recorded_at=to_datetime(row[2]) or row[2],
-            change=row[3],
-            snapshot=snapshot,
-        )
-    if found is None:
+    if row is None:
         raise NotFound(f"Person {patient_id} has no version {version}.")
-    return found
+    snapshot = orjson.loads(row[4]) if isinstance(row[4], str | bytes) else row[4]
+    return StoredVersion(
+        patient_id=key, version=row[1], recorded_at=to_datetime(row[2]) or row[2], change=row[3], snapshot=snapshot
+    )
 
 
 def access_contact(user: User, contact_id: object) -> PatientContact:

@@ -63,6 +63,7 @@ def test_api_chain_ignores_a_signed_in_browser_session(client, alice_rn, maria):
     assert status.startswith("401"), body
 
 
+@pytest.mark.django_db  # request_finished does connection housekeeping, as in production
 def test_unknown_host_is_refused_on_the_api():
     status, _, _ = call("/fhir/metadata", Host="evil.example")
     assert status.startswith("400")
