@@ -632,3 +632,93 @@ def cover_caseload(
             by=by,
         )
     return coverage
+
+
+# Program settings ---------------------------------------------------------------------------------------------
+
+PROGRAM_SETTINGS = (
+    "name",
+    "description",
+    "active",
+    "min_age",
+    "max_age",
+    "eligibility",
+    "required_consents",
+    "outreach_allowed",
+    "outreach_max_consecutive_months",
+    "outreach_second_month_needs_in_person",
+    "outreach_max_billable_months_per_year",
+    "min_core_services_per_month",
+    "min_in_person_per_month",
+    "min_minutes_per_month",
+    "assessment_due_days",
+    "plan_due_days",
+    "plan_review_days",
+    "acuity_tiers",
+    "security_labels",
+    "caseload_limit",
+    "needs_licensed_care_manager",
+)
+
+
+def may_manage_programs(user: User) -> bool:
+    """Programs are shared by the whole network: the Health Home lead's administrators configure them."""
+    from carecoord.accounts.models import OrganizationType
+
+    return can(user, Capability.MANAGE_PROGRAMS) and (
+        user.organization.type == OrganizationType.HEALTH_HOME or user.is_superuser
+    )
+
+
+def update_program(*, program: Program, changes: dict[str, Any], by: User) -> Program:
+    """Change a program's rules (eligibility, consents, outreach limits, deadlines, tiers); audited with the
+    values before and after. Values the STANDARDS mark unverified ([R]) live here so policy changes need no code."""
+    from carecoord.consents.models import ConsentForm, SecurityLabel
+
+    if not may_manage_programs(by):
+        raise AccessDenied("Only administrators of the Health Home lead may change program rules.")
+    unknown = set(changes) - set(PROGRAM_SETTINGS)
+    if unknown:
+        raise ValidationFailed(f"Unknown program settings: {', '.join(sorted(unknown))}.")
+    values = {name: changes.get(name, getattr(program, name)) for name in PROGRAM_SETTINGS}
+    errors: dict[str, list[str]] = {}
+    if not str(values["name"]).strip():
+        errors["name"] = ["A program needs a name."]
+    if values["min_age"] is not None and values["max_age"] is not None and values["min_age"] > values["max_age"]:
+        errors["max_age"] = ["The maximum age is below the minimum age."]
+    bad_forms = [f for f in values["required_consents"] if f not in ConsentForm.values]
+    if bad_forms:
+        errors["required_consents"] = [f"Unknown consent forms: {', '.join(bad_forms)}."]
+    bad_labels = [label for label in values["security_labels"] if label not in SecurityLabel.values]
+    if bad_labels:
+        errors["security_labels"] = [f"Unknown labels: {', '.join(bad_labels)}."]
+    tiers = values["acuity_tiers"]
+    if not isinstance(tiers, list) or not all(
+        isinstance(t, dict) and str(t.get("code", "")).strip() and str(t.get("label", "")).strip() for t in tiers
+    ):
+        errors["acuity_tiers"] = ["Each acuity tier needs a code and a label."]
+    elif len({t["code"] for t in tiers}) != len(tiers):
+        errors["acuity_tiers"] = ["Acuity tier codes must differ."]
+    if values["outreach_allowed"] and not values["outreach_max_billable_months_per_year"]:
+        errors["outreach_max_billable_months_per_year"] = ["Set the yearly limit of billable outreach months."]
+    for name in ("assessment_due_days", "plan_due_days", "plan_review_days"):
+        if values[name] is not None and not 1 <= values[name] <= 730:
+            errors[name] = ["Between 1 and 730 days."]
+    if errors:
+        raise ValidationFailed("The program settings are not valid.", errors=errors)
+    before = {name: getattr(program, name) for name in PROGRAM_SETTINGS}
+    changed = {name: [before[name], values[name]] for name in PROGRAM_SETTINGS if before[name] != values[name]}
+    if not changed:
+        return program
+    with transaction.atomic():
+        for name in changed:
+            setattr(program, name, values[name])
+        program.save(update_fields=list(changed))
+        record(
+            by=by,
+            action=AuditAction.UPDATE,
+            object_type="Program",
+            object_id=program.code,
+            detail={"changed": {k: [str(a), str(b)] for k, (a, b) in changed.items()}},
+        )
+    return program

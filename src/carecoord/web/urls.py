@@ -5,6 +5,7 @@ from django.urls import path
 from carecoord.accounts.views import admin_center
 from carecoord.audit import views as audit_views
 from carecoord.patients import views as patient_views
+from carecoord.programs import settings_views as program_settings
 from carecoord.web.views import home
 
 app_name = "web"
@@ -25,5 +26,7 @@ urlpatterns = [
     path("admin-center/users/<uuid:user_id>/licenses/", admin_center.license_new, name="admin_license_new"),
     path("admin-center/users/<uuid:user_id>/reset-mfa/", admin_center.reset_mfa, name="admin_reset_mfa"),
     path("admin-center/tokens/", admin_center.tokens, name="admin_tokens"),
+    path("admin-center/programs/", program_settings.program_list, name="admin_programs"),
+    path("admin-center/programs/<slug:code>/", program_settings.program_edit, name="admin_program_edit"),
     path("admin-center/tokens/<uuid:token_id>/revoke/", admin_center.token_revoke, name="admin_token_revoke"),
 ]
