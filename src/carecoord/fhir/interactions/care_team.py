@@ -12,7 +12,7 @@ from carecoord.careteams.models import CareTeam, CareTeamMember, MemberKind
 from carecoord.common.errors import NotFound
 from carecoord.fhir.exchange import FhirRequest, FhirResponse
 from carecoord.fhir.interactions.organization import id_condition
-from carecoord.fhir.interactions.scope import patient_condition, people
+from carecoord.fhir.interactions.scope import not_kept, patient_condition, people
 from carecoord.fhir.mapping.care_team import care_team_resource
 from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import FilterBuilder, apply_criteria, order, page, parse_query, searchset, token
@@ -69,6 +69,7 @@ def _participant(_: str, value: str) -> Q:
 
 _BUILDERS: dict[str, FilterBuilder] = {
     "_id": id_condition,
+    "_lastUpdated": not_kept,
     "patient": patient_condition,
     "status": lambda _, v: Q(status=token(v)[1]),
     "participant": _participant,

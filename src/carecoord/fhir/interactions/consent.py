@@ -26,7 +26,7 @@ from carecoord.consents.actions import ConsentData, record_consent
 from carecoord.consents.models import Consent, ConsentForm, ConsentPartner, SecurityLabel, SignerKind
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.interactions.organization import id_condition
-from carecoord.fhir.interactions.scope import body_reference, patient_condition, people
+from carecoord.fhir.interactions.scope import body_reference, not_kept, patient_condition, people
 from carecoord.fhir.mapping.codes import LOINC
 from carecoord.fhir.mapping.consent import (
     DENYING_FORMS,
@@ -240,6 +240,7 @@ def _actor(_: str, value: str) -> Q:
 
 _BUILDERS: dict[str, FilterBuilder] = {
     "_id": id_condition,
+    "_lastUpdated": not_kept,
     "patient": patient_condition,
     "status": lambda _, v: Q(status=token(v)[1]),
     "category": _category,

@@ -25,7 +25,7 @@ from carecoord.audit.models import AuditAction
 from carecoord.common.errors import ValidationFailed, VersionConflict
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.interactions.organization import id_condition
-from carecoord.fhir.interactions.scope import body_reference, gated, patient_condition, people
+from carecoord.fhir.interactions.scope import body_reference, gated, not_kept, patient_condition, people
 from carecoord.fhir.mapping.episode_of_care import (
     end_note_url,
     end_reason_url,
@@ -312,6 +312,7 @@ def period_condition(value: str, *, start: str = "start_date", end: str = "end_d
 
 _BUILDERS: dict[str, FilterBuilder] = {
     "_id": id_condition,
+    "_lastUpdated": not_kept,
     "patient": patient_condition,
     "status": lambda _, v: Q(status=token(v)[1]),
     "type": _type,

@@ -7,6 +7,7 @@ Shared by the program types (EpisodeOfCare, Consent, CareTeam, ServiceRequest):
 - ``gated``: labelled records (42 CFR Part 2, HIV) the user's organization did not make are checked person by
   person with ``programs.access.gate``; those not released are left out of the results and the total,
   silently, as a read of one of them would be refused;
+- ``not_kept``: the common ``_lastUpdated`` parameter, refused (these records keep no time of last change);
 - ``body_reference``: a reference in a posted resource, as (type, id), or a 400 naming the element.
 """
 
@@ -64,6 +65,15 @@ def patient_condition(_: str, value: str) -> Q:
     """The ``patient`` search parameter itself (access is checked by ``people``)."""
     key = as_uuid(reference_id(value, "Patient"))
     return Q(patient_id=key) if key else Q(pk__in=[])
+
+
+def not_kept(_: str, value: str) -> Q:
+    """``_lastUpdated`` (accepted by ``parse_query`` for every type): these records keep no last-change time."""
+    raise bad_request(
+        "_lastUpdated is not supported for this type: its records keep no time of last change.",
+        expression="_lastUpdated",
+        issue_code="not-supported",
+    )
 
 
 def gated(

@@ -17,7 +17,7 @@ from carecoord.common.errors import AccessDenied
 from carecoord.consents.notices import notices_for
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.interactions.organization import id_condition
-from carecoord.fhir.interactions.scope import People, gated, patient_condition, patient_ids, people
+from carecoord.fhir.interactions.scope import People, gated, not_kept, patient_condition, patient_ids, people
 from carecoord.fhir.mapping.episode_of_care import program_system
 from carecoord.fhir.mapping.service_request import our_statuses, service_request_resource
 from carecoord.fhir.registry import ResourceType, SearchParam
@@ -55,6 +55,7 @@ def _code(_: str, value: str) -> Q:
 
 _BUILDERS: dict[str, FilterBuilder] = {
     "_id": id_condition,
+    "_lastUpdated": not_kept,
     "patient": patient_condition,
     "status": lambda _, v: Q(status__in=our_statuses(token(v)[1])),
     "code": _code,

@@ -76,7 +76,7 @@ def consent_resource(consent: Consent) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Consent",
         "id": str(consent.pk),
-        "meta": {"versionId": str(consent.version), "lastUpdated": consent.recorded_at.isoformat()},
+        "meta": {"versionId": str(consent.version)},  # no lastUpdated: withdrawals change it after recording
     }
     if consent.form == ConsentForm.PART_2:
         resource["extension"] = [

@@ -147,6 +147,23 @@ def test_create_enrolls_then_read_and_search(alice, alice_rn, agency, maria, con
     assert search.username == "alice_rn"
 
 
+def test_create_from_a_referral_links_it(alice, agency, maria, consented):
+    referral = refer_to_program(
+        patient=maria, program=program("ny-hh-adult"), receiving_organization=agency, source="self", by=None
+    )
+    posted = episode(maria, referralRequest=[{"reference": f"ServiceRequest/{referral.pk}"}])
+    response = alice.post("EpisodeOfCare", posted)
+    assert response.status_code == 201, response.content
+    assert response.resource["referralRequest"] == [{"reference": f"ServiceRequest/{referral.pk}"}]
+    assert Enrollment.objects.get().referral == referral
+    other = refer_to_program(
+        patient=maria, program=program("complex-care"), receiving_organization=agency, source="self", by=None
+    )
+    wrong = episode(maria, referralRequest=[{"reference": f"ServiceRequest/{other.pk}"}])
+    outcome(alice.post("EpisodeOfCare", wrong), 400)
+    assert Enrollment.objects.count() == 1
+
+
 def test_search_pages_with_count(alice, alice_rn, agency):
     people = [make_patient(alice_rn) for _ in range(3)]
     for person in people:
@@ -248,6 +265,7 @@ def test_unknown_search_parameter_and_malformed_references_are_400(alice, maria)
         body = outcome(alice.get(kind, {"colour": "blue"}), 400)
         assert body["issue"][0]["code"] == "not-supported", kind
         outcome(alice.get(kind, {"patient": f"Organization/{maria.pk}"}), 400)
+        outcome(alice.get(kind, {"_lastUpdated": "ge2020"}), 400)
         assert alice.get(kind, {"colour": "blue"}, **{"Prefer": "handling=lenient"}).status_code == 200
     outcome(alice.get("EpisodeOfCare", {"date": "2024-13"}), 400)
     outcome(alice.get("CareTeam", {"participant": f"Organization/{maria.pk}"}), 400)
@@ -372,6 +390,25 @@ def test_part2_consent_carries_its_elements_and_released_label(alice, maria, age
     assert Consent.objects.count() == 1
 
 
+def test_consent_signed_by_a_contact_or_a_named_representative(alice, alice_rn, maria, agency):
+    contact = maria.contacts.get()  # her husband: a representative, not a guardian
+    by_contact = consent_body(
+        maria, performer=[{"reference": f"RelatedPerson/{contact.pk}"}], provision={"actor": [actor(agency.pk)]}
+    )
+    response = alice.post("Consent", by_contact)
+    assert response.status_code == 201, response.content
+    assert response.resource["performer"] == [{"display": "Jose Ruiz (Legally authorized representative)"}]
+    person = make_patient(alice_rn)
+    named = consent_body(person, performer=[{"display": "Ana Ruiz"}], provision={"actor": [actor(agency.pk)]})
+    assert alice.post("Consent", named).resource["performer"] == [
+        {"display": "Ana Ruiz (Legally authorized representative)"}
+    ]
+    other = make_patient(alice_rn)
+    stranger = consent_body(other, performer=[{"reference": f"RelatedPerson/{contact.pk}"}])
+    outcome(alice.post("Consent", stranger), 400)
+    assert Consent.objects.count() == 2
+
+
 def test_opt_out_is_rejected_with_a_deny_provision(alice, alice_rn):
     person = make_patient(alice_rn)
     outcome(alice.post("Consent", consent_body(person, "DOH-5059")), 400)  # an opt-out is status rejected
@@ -390,9 +427,7 @@ def test_consent_bad_input_stores_nothing(alice, maria, agency):
         consent_body(maria, category=[{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}]),
         consent_body(maria, patient={"reference": "Patient/123"}),
         consent_body(maria, provision={"actor": [actor("nope")]}),
-        consent_body(
-            maria, provision={"type": "deny", "actor": [actor(agency.pk)]}
-        ),
+        consent_body(maria, provision={"type": "deny", "actor": [actor(agency.pk)]}),
         consent_body(maria),  # DOH-5055 without partners: the action refuses it
         consent_body(maria, dateTime=(TODAY + datetime.timedelta(days=3)).isoformat()),
         {**consent_body(maria), "resourceType": "EpisodeOfCare"},
