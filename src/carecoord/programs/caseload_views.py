@@ -105,6 +105,31 @@ def member(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     )
 
 
+@requires(Capability.ASSIGN_CASELOAD)
+def choose(request: HttpRequest, enrollment_id: uuid.UUID) -> HttpResponse:
+    """Assign one person: more suggestions with their reasons, and everyone on the team."""
+    supervisor = staff_user(request)
+    enrollment = (
+        Enrollment.objects.filter(pk=enrollment_id, organization_id=supervisor.organization_id)
+        .select_related("patient", "program", "care_manager")
+        .first()
+    )
+    if enrollment is None:
+        raise Http404("No such enrollment with your organization.")
+    staff = assignable_staff(organization_id=supervisor.organization_id)
+    if enrollment.care_manager_id is not None:
+        staff = staff.exclude(pk=enrollment.care_manager_id)
+    return render(
+        request,
+        "programs/caseload_choose.html",
+        {
+            "enrollment": enrollment,
+            "suggestions": suggest_for([enrollment], limit=10)[enrollment.pk],
+            "staff": list(staff),
+        },
+    )
+
+
 def _back(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
     return target if target.startswith("/caseload/") else fallback

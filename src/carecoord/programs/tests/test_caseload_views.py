@@ -168,3 +168,20 @@ def test_coverage_errors_are_shown(supervisor_client, alice_rn):
     assert "Coverage cannot end before it starts." in page
     assert "Choose a colleague" in page
     assert not CaseloadCoverage.objects.exists()
+
+
+def test_choose_page_ranks_and_lists_everyone(supervisor_client, sam_supervisor, alice_rn, carl, hh):
+    waiting = _enrolled(sam_supervisor, hh, family_name="Nobodyyet", preferred_language="en")
+    page = supervisor_client.get(f"/caseload/enrollments/{waiting.pk}/").content.decode()
+    assert "Care manager for Nobodyyet" in page
+    assert "Assign to Carl Ortiz" in page and "Assign to Alice Nguyen" in page
+    assert page.count('name="care_manager"') >= 3
+    other = _enrolled(sam_supervisor, hh, family_name="Elsewhere")
+    Enrollment.objects.filter(pk=other.pk).update(organization=_other_org())
+    assert supervisor_client.get(f"/caseload/enrollments/{other.pk}/").status_code == 404
+
+
+def _other_org():
+    from carecoord.testing.factories import make_organization
+
+    return make_organization("Somewhere Else Care")
