@@ -63,7 +63,7 @@ class RecordConsentForm(forms.Form):
         initial=SignerKind.PERSON,
     )
     signer_name = forms.CharField(
-        label="Name of the person who signed",
+        label="Signer's name",
         required=False,
         max_length=200,
         help_text="Required for a parent, guardian or representative.",
@@ -164,7 +164,7 @@ class WithdrawForm(forms.Form):
         choices=[(v, label) for v, label in SignerKind.choices if v != SignerKind.CARE_MANAGER],
         initial=SignerKind.PERSON,
     )
-    signer_name = forms.CharField(label="Name of the person who signed", required=False, max_length=200)
+    signer_name = forms.CharField(label="Signer's name", required=False, max_length=200)
     note = forms.CharField(
         label="Note",
         required=False,
@@ -193,7 +193,7 @@ class OptOutForm(forms.Form):
         ],
         initial=SignerKind.PERSON,
     )
-    signer_name = forms.CharField(label="Name of the person who signed", required=False, max_length=200)
+    signer_name = forms.CharField(label="Signer's name", required=False, max_length=200)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

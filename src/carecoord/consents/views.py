@@ -56,7 +56,7 @@ def consent_status(patient: Patient) -> list[Badge]:
             badges.append(Badge(f"✓ {consent.form} consent · {count} partner{'s' if count != 1 else ''}", "ok", url))
         elif consent.form in LABEL_FORMS:
             what = "Part 2 (substance use)" if consent.form == ConsentForm.PART_2 else "HIV"
-            badges.append(Badge(f"🔓 {what} release in force", "accent", url))
+            badges.append(Badge(f"{what} release in force", "accent", url))
         elif consent.form == ConsentForm.CCM_VERBAL:
             badges.append(
                 Badge("✓ Medicare care management consent" + (" (verbal)" if consent.verbal else ""), "ok", url)

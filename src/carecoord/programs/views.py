@@ -138,13 +138,17 @@ def section_context(
         in_person = bool(standing.verdict and standing.verdict.in_person)
         panels.append(OutreachPanel(program=program, standing=standing, in_person_needed=needed and not in_person))
     may_outreach = can(user, Capability.OUTREACH)
+    open_enrollments = [e for e in record.enrollments if e.item.status in _OPEN]  # type: ignore[attr-defined]
+    own_enrolled = any(e.item.organization_id == user.organization_id for e in open_enrollments)  # type: ignore[attr-defined]
+    offer_attempts = may_outreach and choices.exists() and (bool(current) or not own_enrolled)
     return {
         "patient": patient,
         "record": record,
         "enrollments": record.enrollments,
-        "open_enrollments": [e for e in record.enrollments if e.item.status in _OPEN],  # type: ignore[attr-defined]
+        "open_enrollments": open_enrollments,
+        "own_enrolled": own_enrolled,
         "panels": panels,
-        "attempt_form": attempt_form or (OutreachAttemptForm(programs=choices) if may_outreach and choices else None),
+        "attempt_form": attempt_form or (OutreachAttemptForm(programs=choices) if offer_attempts else None),
         "claim_form": claim_form
         or (
             ClaimMonthForm(programs=choices.filter(code__in=[p.code for p in current]))
