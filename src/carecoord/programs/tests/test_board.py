@@ -197,3 +197,17 @@ def test_outreach_rules_in_words(hh):
     assert outreach_rule_status(hh, set(), ["mail"], month)[0] == "Mail only this month: a call or visit is needed"
     assert outreach_rule_status(hh, set(), [], month)[0] == "No outreach attempt yet this month"
     assert OutreachMonth.objects.count() == 0
+
+
+def test_program_without_required_consent(agency, bob_coordinator):
+    """No consent is required: nobody is 'consented' and an assignment stays referred until enrollment."""
+    program = Program.objects.get(code="complex-care")
+    person = make_patient(bob_coordinator, family_name="Complex", given_names="Cy")
+    referral = refer_to_program(
+        patient=person, program=program, receiving_organization=agency, source="provider", by=None
+    )
+    accept_referral(referral=referral, by=bob_coordinator)
+    columns = _columns(agency, program_code="complex-care")
+    assert _names(columns["referred"]) == ["Complex, Cy"]
+    assert columns["referred"].cards[0].flags == []
+    assert columns["consented"].count == 0
