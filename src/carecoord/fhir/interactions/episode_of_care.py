@@ -22,7 +22,7 @@ from carecoord.accounts.models import User
 from carecoord.accounts.queries import as_uuid, get_practitioner, get_practitioner_role
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
-from carecoord.common.errors import ValidationFailed, VersionConflict
+from carecoord.common.errors import AccessDenied, ValidationFailed, VersionConflict
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.interactions.organization import id_condition
 from carecoord.fhir.interactions.scope import body_reference, gated, not_kept, patient_condition, people
@@ -203,6 +203,8 @@ def update(request: FhirRequest, episode_id: str) -> FhirResponse:
     expected = request.if_match()
     enrollment = access_enrollment(user, episode_id).item
     assert isinstance(enrollment, Enrollment)
+    if enrollment.organization_id != user.organization_id:  # as the web's end_enrollment view decides
+        raise AccessDenied("Only the enrolling organization may change this episode.")
     if expected is not None and expected != enrollment.version:
         raise VersionConflict(f"The episode is at version {enrollment.version}, not {expected}.")
     subject = body_reference(resource.get("patient"), "EpisodeOfCare.patient", ("Patient",), request.base)
@@ -257,8 +259,8 @@ def update(request: FhirRequest, episode_id: str) -> FhirResponse:
                 assign_care_manager(enrollment=enrollment, care_manager=care_manager, by=user)
         else:
             raise FhirError(
-                f"An episode goes from {enrollment.status} to {status} only in CareCoord's own screens; over FHIR "
-                "an update ends an episode (status finished) or changes its care manager.",
+                f"Over FHIR an update ends an episode (status finished) or changes its care manager; it does not "
+                f"move one from {enrollment.status} to {status}.",
                 status=422,
                 issue_code="business-rule",
                 expression="EpisodeOfCare.status",
@@ -333,12 +335,12 @@ def search(request: FhirRequest) -> FhirResponse:
     query = parse_query(request, RESOURCE)
     scope = people(user, query, "EpisodeOfCare")
     rows = apply_criteria(Enrollment.objects.filter(scope.condition(user)), query, _BUILDERS)
-    rows, shown = gated(user, rows, _labelled(user), scope, "EpisodeOfCare")
-    rows = rows.select_related("program", "organization", "care_manager__practitioner")
+    gate = gated(user, rows, _labelled(user), scope, "EpisodeOfCare")
+    rows = gate.rows.select_related("program", "organization", "care_manager__practitioner")
     found, total = page(order(rows, query, _SORTS, ("-start_date",)), query)
     resources = [
         episode_of_care_resource(
-            shown.get(e.pk) or Labelled(item=e, labels=list(e.program.security_labels), notices=[])
+            gate.shown.get(e.pk) or Labelled(item=e, labels=list(e.program.security_labels), notices=[])
         )
         for e in found
     ]
@@ -346,7 +348,12 @@ def search(request: FhirRequest) -> FhirResponse:
         by=user,
         action=AuditAction.SEARCH,
         object_type="EpisodeOfCare",
-        detail={"query": request.query_string[:500], "total": total, "results": [r["id"] for r in resources]},
+        detail={
+            "query": request.query_string[:500],
+            "total": total,
+            "results": [r["id"] for r in resources],
+            "withheld": gate.withheld,
+        },
     )
     return FhirResponse(body=searchset(request, "EpisodeOfCare", query, resources, total))
 

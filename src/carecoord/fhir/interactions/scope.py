@@ -76,9 +76,14 @@ def not_kept(_: str, value: str) -> Q:
     )
 
 
-def gated(
-    user: User, rows: QuerySet[Any], labelled: Q, scope: People, object_type: str
-) -> tuple[QuerySet[Any], dict[Any, Labelled]]:
+@dataclass
+class Gated:
+    rows: QuerySet[Any]  # without the records withheld
+    shown: dict[Any, Labelled]  # labelled records of other organizations that passed, with their notices
+    withheld: int
+
+
+def gated(user: User, rows: QuerySet[Any], labelled: Q, scope: People, object_type: str) -> Gated:
     """``rows`` without the labelled records not released to the user, and the ones shown with their notices.
 
     ``labelled`` selects the rows that need the gate: labelled and made by another organization.
@@ -99,7 +104,7 @@ def gated(
         passed, _ = gate(user, patient, items, released_to(user, patient))
         shown.update((x.item.pk, x) for x in passed)  # type: ignore[attr-defined]
         hidden.extend(item.pk for item in items if item.pk not in shown)
-    return (rows.exclude(pk__in=hidden) if hidden else rows), shown
+    return Gated(rows=rows.exclude(pk__in=hidden) if hidden else rows, shown=shown, withheld=len(hidden))
 
 
 def body_reference(value: Any, expression: str, allowed: Iterable[str], base: str = "") -> tuple[str, uuid.UUID] | None:

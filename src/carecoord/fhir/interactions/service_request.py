@@ -95,15 +95,20 @@ def search(request: FhirRequest) -> FhirResponse:
         within = _party(user)
     rows = apply_criteria(ProgramReferral.objects.filter(within), query, _BUILDERS)
     labelled = ~Q(security_labels=[]) & ~_party(user)
-    rows, shown = gated(user, rows, labelled, scope, "ServiceRequest")
-    rows = rows.select_related("program", "referring_organization", "receiving_organization")
+    gate = gated(user, rows, labelled, scope, "ServiceRequest")
+    rows = gate.rows.select_related("program", "referring_organization", "receiving_organization")
     found, total = page(order(rows, query, _SORTS, ("-received_at",)), query)
-    resources = [service_request_resource(_shown(user, r, shown)) for r in found]
+    resources = [service_request_resource(_shown(user, r, gate.shown)) for r in found]
     record(
         by=user,
         action=AuditAction.SEARCH,
         object_type="ServiceRequest",
-        detail={"query": request.query_string[:500], "total": total, "results": [r["id"] for r in resources]},
+        detail={
+            "query": request.query_string[:500],
+            "total": total,
+            "results": [r["id"] for r in resources],
+            "withheld": gate.withheld,
+        },
     )
     return FhirResponse(body=searchset(request, "ServiceRequest", query, resources, total))
 

@@ -547,6 +547,8 @@ def test_part2_referral_is_shown_with_labels_and_notice_only_where_consent_relea
     hidden = pia.get("ServiceRequest", {"patient": f"Patient/{maria.pk}"}).resource
     assert ids(hidden) == [str(plain.pk)] and hidden["total"] == 1
     assert ids(pia.get("ServiceRequest").resource) == [str(plain.pk)]
+    last = AuditRecord.objects.filter(action="search", object_type="ServiceRequest").last()
+    assert (last.username, last.detail["withheld"], last.detail["results"]) == ("pia_practice", 1, [str(plain.pk)])
     unlabelled = pia.get(f"ServiceRequest/{plain.pk}").resource
     assert "security" not in unlabelled["meta"] and "text" not in unlabelled and "note" not in unlabelled
 
@@ -583,6 +585,11 @@ def test_hiv_program_episode_is_gated_like_a_referral(alice, alice_rn, maria, ne
     resource = shown["entry"][0]["resource"]
     assert {c["code"] for c in resource["meta"]["security"]} == {"HIV", "NORDSLCD"}
     assert HIV_NOTICE[:40] in resource["text"]["div"]
+    ended = {**resource, "status": "finished", "period": {**resource["period"], "end": TODAY.isoformat()}}
+    ended["extension"] = [{"url": END_REASON, "valueCode": "graduated"}]
+    outcome(network["hank"].put(f"EpisodeOfCare/{enrollment.pk}", ended), 403)  # not the enrolling organization
+    enrollment.refresh_from_db()
+    assert enrollment.status == "active"
 
 
 # --- Someone with no relationship to the person ------------------------------------------------------------------
