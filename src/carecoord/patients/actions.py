@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -292,9 +293,12 @@ def assign_patient(*, patient: Patient, organization: Organization, kind: str, b
     return assignment
 
 
-def end_assignment(*, assignment: PatientAssignment, by: User | None) -> PatientAssignment:
+def end_assignment(
+    *, assignment: PatientAssignment, by: User | None, on: datetime.date | None = None
+) -> PatientAssignment:
+    """End an organization's assignment; it still counts on ``on`` (today by default), its last day."""
     with transaction.atomic():
-        assignment.end_date = timezone.localdate()
+        assignment.end_date = max(on or timezone.localdate(), assignment.start_date)
         assignment.save(update_fields=["end_date"])
         record(
             by=by,

@@ -543,12 +543,27 @@ def transfer_enrollment(
     """Hand the person to another agency (or Health Home): the episode and segment end with the transfer
     reason and an assignment segment starts at the receiving organization, linked to the old one."""
     reason = SegmentEndReason.TRANSFERRED_HEALTH_HOME if to_health_home else SegmentEndReason.TRANSFERRED_AGENCY
+    if to_organization.pk == enrollment.organization_id:
+        raise ValidationFailed("Choose another organization to transfer to.", field="to_organization")
     with transaction.atomic():
         old_segment = enrollment.segment
         end_enrollment(enrollment=enrollment, end_date=on, reason=EnrollmentEndReason.TRANSFERRED, by=by)
         if old_segment is not None and old_segment.end_reason != reason:
             old_segment.end_reason = reason
             old_segment.save(update_fields=["end_reason"])
+        # The sending organization's other open responsibilities for the person end with the transfer, so its
+        # staff stop seeing the record (MAPP: visibility follows segments); its history stays.
+        from carecoord.patients.actions import end_assignment
+        from carecoord.patients.models import PatientAssignment
+
+        for held in PatientAssignment.objects.filter(
+            patient=enrollment.patient, organization_id=enrollment.organization_id, end_date__isnull=True
+        ):
+            end_assignment(assignment=held, by=by, on=on)
+        for segment in Segment.objects.filter(
+            patient=enrollment.patient, organization_id=enrollment.organization_id, end_date__isnull=True
+        ):
+            end_segment(segment=segment, end_date=max(on, segment.start_date), reason=reason, by=by)
         return start_segment(
             patient=enrollment.patient,
             program=enrollment.program,

@@ -246,3 +246,27 @@ def test_clinical_need_needs_a_licensed_care_manager_and_coverage_grants_access(
     )
     places = maria.care_teams.get().members.filter(user=covering)
     assert places.get().end_date == TODAY + datetime.timedelta(days=14)
+
+
+def test_transfer_to_another_agency_keeps_history_and_moves_visibility(maria, hh, alice_rn, eve_outsider):
+    from carecoord.patients.models import PatientAssignment
+    from carecoord.programs.actions import transfer_enrollment
+
+    PatientAssignment.objects.filter(patient=maria).update(start_date=TODAY - datetime.timedelta(days=90))
+    sharing(maria, alice_rn, eve_outsider.organization, signed_on=TODAY - datetime.timedelta(days=60))
+    enrollment = enroll(patient=maria, program=hh, by=alice_rn, start_date=TODAY - datetime.timedelta(days=50))
+    with pytest.raises(AccessDenied):
+        access_patient(eve_outsider, maria.pk)
+    yesterday = TODAY - datetime.timedelta(days=1)
+    segment = transfer_enrollment(
+        enrollment=enrollment, to_organization=eve_outsider.organization, by=alice_rn, on=yesterday
+    )
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.end_reason, enrollment.end_date) == ("finished", "transferred", yesterday)
+    assert enrollment.segment.end_reason == "3" and segment.transferred_from == enrollment.segment
+    assert segment.kind == "assignment" and segment.organization == eve_outsider.organization
+    assert access_patient(eve_outsider, maria.pk).access_basis == "assignment"
+    with pytest.raises(AccessDenied):
+        access_patient(alice_rn, maria.pk)
+    # History stays: the old episode and segments are still there.
+    assert maria.enrollments.count() == 1 and maria.segments.count() == 2  # enrollment (ended) + new assignment
