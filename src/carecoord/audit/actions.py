@@ -88,7 +88,12 @@ def _insert_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
 
 def _insert(values: dict[str, Any]) -> None:
     sql, fields = _insert_sql(connection.vendor)
-    row = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
+    # Text, numbers and NULL go to the database as they are; UUIDs, timestamps and JSON through their field.
+    row = [
+        value if value is None or isinstance(value, str | int) else f.get_db_prep_save(value, connection)
+        for f in fields
+        for value in (values[f.attname],)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, row)
 
