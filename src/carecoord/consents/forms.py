@@ -132,12 +132,12 @@ def _option_pk(option: Any) -> Any:
 
 class AddPartnerForm(forms.Form):
     organization = forms.ModelChoiceField(
-        label="Organization to add", queryset=Organization.objects.none(), empty_label="Choose an organization"
+        label="Organization", queryset=Organization.objects.none(), empty_label="Choose an organization"
     )
     initials = forms.CharField(
-        label="The person's initials on page 3", max_length=8, help_text="As written by the person beside the partner."
+        label="Person's initials", max_length=8, help_text="As the person wrote them beside the partner on page 3."
     )
-    added_on = forms.DateField(label="Date written beside the initials", widget=DATE)
+    added_on = forms.DateField(label="Date beside the initials", widget=DATE)
 
     def __init__(self, *args: Any, organization_id: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -437,8 +437,7 @@ def enroll(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
                 clinical_need=bool(data["clinical_need"]),
             )
         except actions.ConsentRequired as error:
-            consent_missing = error.message
-            form.add_error(None, error.message)
+            consent_missing = error.message  # shown as its own alert, with the way to record the consent
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -451,7 +450,7 @@ def enroll(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         request,
         "programs/enroll.html",
         {"patient": patient, "form": form, "problems": problems_of(form), "consent_missing": consent_missing},
-        status=422 if form.errors else 200,
+        status=422 if form.errors or consent_missing else 200,
     )
 
 

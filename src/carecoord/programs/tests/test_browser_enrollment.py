@@ -182,6 +182,7 @@ def test_referral_to_enrollment(page, live_server, network):  # noqa: F811
     page.select_option("#id_program", "ny-hh-adult")
     page.click("form.card button[type=submit]")
     assert "needs a signed DOH-5055" in page.locator("#consent-missing").inner_text()
+    snap(page, "21b-enroll-consent-missing")
 
     # 4. The consent: DOH-5055 with partners.
     page.click("#consent-missing >> text=Record the consent")

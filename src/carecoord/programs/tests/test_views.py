@@ -153,6 +153,9 @@ def test_chart_shows_the_programs_section_and_consent_badge(alice, maria):
     assert 'id="programs"' in html and "Not enrolled in any program." in html
     assert "No consent recorded" in html
     assert reverse("programs:refer", args=[maria.pk]) in html
+    fragment = alice.get(reverse("programs:section", args=[maria.pk]), HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    assert fragment.content.decode().lstrip().startswith('<section class="card programs-section" id="programs"')
 
 
 def test_logging_an_attempt_through_htmx_returns_the_section_with_the_log(alice, alice_rn, maria, hh, referral):
