@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from carecoord.audit.models import AuditRecord
 from carecoord.consents.actions import ConsentData, record_consent
 from carecoord.notifications.models import Notification
 from carecoord.programs.actions import (
@@ -95,6 +96,8 @@ def test_inbox_lists_waiting_referrals_with_who_why_and_age(alice, referral):
     assert "Eastside Primary Care" in html and "Dr. Patel" in html
     assert "two ED visits" in html and "today" in html
     assert reverse("programs:referral_accept", args=[referral.pk]) in html
+    audit = AuditRecord.objects.filter(object_type="ServiceRequest", action="search").latest("recorded_at")
+    assert audit.detail["results"] == [str(referral.pk)] and audit.detail["patients"] == [str(referral.patient_id)]
 
 
 def test_accepting_a_referral_starts_an_assignment_and_opens_the_chart(alice, referral, maria):
