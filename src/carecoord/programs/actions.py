@@ -493,9 +493,19 @@ _SEGMENT_REASON = {
 def end_enrollment(
     *, enrollment: Enrollment, end_date: datetime.date, reason: str, by: User | None, note: str = ""
 ) -> Enrollment:
-    """Disenroll, graduate or close an episode with a reason; its enrollment segment ends the same day."""
+    """Disenroll, graduate or close an episode with a reason; its enrollment segment ends the same day.
+
+    Only the enrolling organization ends its episodes (a withdrawal ends them through the consent action)."""
     if by is not None:
         _need(by, Capability.ENROLL, "end enrollments")
+        if by.organization_id != enrollment.organization_id:
+            raise AccessDenied("Only the organization that enrolled the person may end this enrollment.")
+    return _end_enrollment(enrollment=enrollment, end_date=end_date, reason=reason, by=by, note=note)
+
+
+def _end_enrollment(
+    *, enrollment: Enrollment, end_date: datetime.date, reason: str, by: User | None, note: str = ""
+) -> Enrollment:
     if reason not in EnrollmentEndReason.values:
         raise ValidationFailed(f"Unknown reason {reason!r}.", field="end_reason")
     if enrollment.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.ON_HOLD):
@@ -529,7 +539,7 @@ def end_enrollments_for_withdrawal(*, patient: Patient, on: datetime.date, by: U
         patient=patient, status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.ON_HOLD], consent__isnull=False
     ).select_related("segment"):
         if enrollment.consent is not None and enrollment.consent.form in ("DOH-5055", "DOH-5201"):
-            end_enrollment(
+            _end_enrollment(
                 enrollment=enrollment,
                 end_date=max(on, enrollment.start_date),
                 reason=EnrollmentEndReason.CONSENT_WITHDRAWN,

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q
 
-from carecoord.accounts.models import User
 from carecoord.accounts.queries import as_uuid
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
-from carecoord.careteams.models import CareTeam, CareTeamMember, MemberKind
-from carecoord.common.errors import NotFound
+from carecoord.careteams.access import access_care_team, care_teams_with_members
+from carecoord.careteams.models import CareTeamMember, MemberKind
 from carecoord.fhir.exchange import FhirRequest, FhirResponse
 from carecoord.fhir.interactions.organization import id_condition
 from carecoord.fhir.interactions.scope import not_kept, patient_condition, people
 from carecoord.fhir.mapping.care_team import care_team_resource
 from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import FilterBuilder, apply_criteria, order, page, parse_query, searchset, token
-from carecoord.patients.access import access_patient
-
-
-def _teams() -> QuerySet[CareTeam]:
-    members = CareTeamMember.objects.select_related("user__practitioner", "contact").order_by("start_date", "pk")
-    return CareTeam.objects.prefetch_related(Prefetch("members", queryset=members))
-
-
-def access_care_team(user: User, team_id: str) -> CareTeam:
-    """The care team, once the user has been through ``access_patient`` for its person (audited).
-
-    careteams has no access module yet; this follows ``patients.access.access_contact``.
-    """
-    key = as_uuid(team_id)
-    patient_id = CareTeam.objects.filter(pk=key).values_list("patient_id", flat=True).first() if key else None
-    if key is None or patient_id is None:
-        raise NotFound(f"No care team with id {team_id}.")
-    access_patient(user, patient_id, object_type="CareTeam", object_id=str(key))
-    return _teams().get(pk=key)
 
 
 def read(request: FhirRequest, team_id: str) -> FhirResponse:
@@ -80,7 +60,7 @@ def search(request: FhirRequest) -> FhirResponse:
     user = request.authenticated_user
     query = parse_query(request, RESOURCE)
     scope = people(user, query, "CareTeam")
-    rows = apply_criteria(_teams().filter(scope.condition(user)), query, _BUILDERS)
+    rows = apply_criteria(care_teams_with_members().filter(scope.condition(user)), query, _BUILDERS)
     found, total = page(order(rows, query, {}, ("patient_id", "created_at")), query)
     resources = [care_team_resource(t) for t in found]
     record(

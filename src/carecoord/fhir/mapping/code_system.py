@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from carecoord.careteams.models import CareTeamMemberRole
 from carecoord.fhir.mapping.codes import base_url
 
 
@@ -70,6 +71,13 @@ CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
             ("community-referral", "Referral to community and social support services"),
             ("hit-linkage", "Use of health information technology to link services"),
         ),
+    ),
+    OurCodeSystem(
+        "care-team-role",
+        "CareCoordCareTeamRole",
+        "Care team roles",
+        "What a member does on a person's care team; carried in CareTeam.participant.role.",
+        tuple((str(code), str(label)) for code, label in CareTeamMemberRole.choices),
     ),
 )
 

@@ -71,7 +71,19 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
     assert (
         set(listed)
         == set(types)
-        == {"Patient", "RelatedPerson", "Organization", "Practitioner", "PractitionerRole", "AuditEvent", "CodeSystem"}
+        == {
+            "Patient",
+            "RelatedPerson",
+            "Organization",
+            "Practitioner",
+            "PractitionerRole",
+            "AuditEvent",
+            "CodeSystem",
+            "EpisodeOfCare",
+            "Consent",
+            "CareTeam",
+            "ServiceRequest",
+        }
     )
     assert {i["code"] for i in listed["Patient"]["interaction"]} == {
         "read",
@@ -145,7 +157,9 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
         "community-referral",
         "hit-linkage",
     ]
-    assert anonymous.get("CodeSystem").resource["total"] == 3
+    assert anonymous.get("CodeSystem").resource["total"] == 4
+    roles = anonymous.get("CodeSystem/care-team-role").resource
+    assert {"lead_care_manager", "caregiver", "primary_care"} <= {c["code"] for c in roles["concept"]}
     outcome(anonymous.get("CodeSystem/unknown"), 404)
 
 
