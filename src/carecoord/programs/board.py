@@ -25,7 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
+from django.db.models.lookups import In
 from django.utils import timezone
 
 from carecoord.careteams.models import CareTeamMember
@@ -113,21 +114,19 @@ def _open_segment(organization_id: Any, kinds: list[str], today: datetime.date) 
 def _covering_consent(programs: list[Program], organization_id: Any, today: datetime.date) -> Q:
     """True for rows whose program requires a consent and the person has one in force listing the organization.
 
-    Programs are few; one ``EXISTS`` per distinct set of required forms, OR-ed by program."""
+    One correlated ``EXISTS`` (the consent's form matched against the row's program inside it), so the planner
+    probes the person's consents by index row by row instead of hashing every consent of the organization."""
     listed = ConsentPartner.objects.filter(current_partner(today), organization_id=organization_id).values("consent_id")
     by_forms: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for program in programs:
         if program.required_consents:
             by_forms[tuple(sorted(program.required_consents))].append(program.code)
-    condition = Q(pk__in=[])
+    if not by_forms:
+        return Q(pk__in=[])
+    which = Q()
     for forms, codes in by_forms.items():
-        consent = Exists(
-            Consent.objects.filter(
-                in_force(today), patient_id=OuterRef("patient_id"), form__in=list(forms), id__in=listed
-            )
-        )
-        condition |= Q(consent, program_id__in=codes)
-    return condition
+        which |= Q(form__in=list(forms)) & Q(In(OuterRef("program_id"), codes))
+    return Q(Exists(Consent.objects.filter(in_force(today), which, patient_id=OuterRef("patient_id"), id__in=listed)))
 
 
 def _on_care_team(user_id: Any, today: datetime.date) -> Exists:
@@ -270,13 +269,20 @@ def enrollment_board(
         "care_manager__last_name",
         "care_manager__username",
     )
+    # People without a care manager first, then the most recently enrolled. The page of ids is chosen on the
+    # enrollment table alone; names are joined for those rows only.
+    unassigned_first = Case(When(care_manager__isnull=True, then=0), default=1)
+    enrolled_page = enrolled.order_by(unassigned_first, "-start_date", "id").values("pk")[:limit]
     enrolled_cards = [
         _enrollment_card(row, "enrolled", programs)
-        for row in enrolled.order_by("start_date", "id").values(*enrollment_fields)[:limit]
+        for row in Enrollment.objects.filter(pk__in=enrolled_page)
+        .order_by(unassigned_first, "-start_date", "id")
+        .values(*enrollment_fields)
     ]
+    closed_page = ended.order_by("-end_date", "id").values("pk")[:limit]
     closed_cards = [
         _enrollment_card(row, "closed", programs)
-        for row in ended.order_by("-end_date", "id").values(*enrollment_fields)[:limit]
+        for row in Enrollment.objects.filter(pk__in=closed_page).order_by("-end_date", "id").values(*enrollment_fields)
     ] + [
         _ended_segment_card(row, programs)
         for row in ended_segments.order_by("-end_date", "id").values(*segment_fields, "end_date", "end_reason")[:limit]

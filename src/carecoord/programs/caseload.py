@@ -8,6 +8,7 @@ counts are grouped in the database, and ranking happens in Python over one row p
 from __future__ import annotations
 
 import datetime
+import heapq
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -258,10 +259,14 @@ class _Candidate:
     name: str
     role: str
     licensed: bool
-    languages: list[str]
+    languages: frozenset[str]  # base codes, lower case: "es" for "es-US"
     active: int
     limit: int | None  # smallest limit of the programs they hold people in
     away_until: datetime.date | None
+
+
+def _base(code: str) -> str:
+    return (code or "").lower().split("-")[0]
 
 
 def _candidates(organization_id: Any) -> list[_Candidate]:
@@ -297,7 +302,7 @@ def _candidates(organization_id: Any) -> list[_Candidate]:
             name=_full_name(user["first_name"], user["last_name"], user["username"]),
             role=user["role"],
             licensed=bool(user["licensed"]) and user["role"] in CLINICAL_ROLES,
-            languages=[str(code).lower() for code in user["languages"] or []],
+            languages=frozenset(_base(str(code)) for code in user["languages"] or []),
             active=sizes.get(user["id"], 0),
             limit=smallest.get(user["id"]),
             away_until=away.get(user["id"]),
@@ -306,59 +311,71 @@ def _candidates(organization_id: Any) -> list[_Candidate]:
     ]
 
 
-def _speaks(candidate: _Candidate, language: str) -> bool:
-    wanted = (language or "").lower()
-    base = wanted.split("-")[0]
-    return any(code == wanted or code.split("-")[0] == base for code in candidate.languages)
+# Weights: language and room under the limit count most, a smaller caseload less, leave pushes down.
+_LANGUAGE, _ENGLISH, _ROOM, _ROOM_SHARE, _FULL, _AWAY = 50.0, 10.0, 30.0, 10.0, -40.0, -60.0
 
 
-def _score(candidate: _Candidate, enrollment: Enrollment) -> tuple[float, list[str]] | None:
-    """How well the candidate fits, with reasons in plain words; None when they cannot hold this person."""
-    program = enrollment.program
-    needs_license = enrollment.clinical_need or program.needs_licensed_care_manager
-    if needs_license and not candidate.licensed:
-        return None
-    if candidate.id == enrollment.care_manager_id:
-        return None
-    reasons: list[str] = []
-    score = 0.0
-    if needs_license:
-        reasons.append("Licensed, as this person needs")
-    language = enrollment.patient.preferred_language or "en"
-    if _speaks(candidate, language):
-        score += 50 if not language.lower().startswith("en") else 10
-        reasons.append(f"Speaks {language_name(language)}")
-    elif not language.lower().startswith("en"):
-        reasons.append(f"Does not list {language_name(language)}")
-    limits = [limit for limit in (candidate.limit, program.caseload_limit) if limit is not None]
-    limit = min(limits) if limits else None
-    if limit is not None:
-        room = limit - candidate.active
-        if room > 0:
-            score += 30 + 10 * room / limit
-            reasons.append(f"Room for {room} more ({candidate.active} of {limit})")
-        else:
-            score -= 40
-            reasons.append(f"At or over the limit ({candidate.active} of {limit})")
-    else:
-        reasons.append(f"Caseload {candidate.active}")
-    score -= min(candidate.active, 200) / 10  # smaller caseloads first, a weaker pull than language or room
-    if candidate.away_until is not None:
-        score -= 60
-        reasons.append(f"Away, covered until {candidate.away_until:%a %-d %b}")
-    return round(score, 1), reasons
+def _limit_for(candidate: _Candidate, program_limit: int | None) -> int | None:
+    if candidate.limit is None:
+        return program_limit
+    return candidate.limit if program_limit is None else min(candidate.limit, program_limit)
 
 
 def _rank(
     enrollment: Enrollment, candidates: Sequence[_Candidate], limit: int
 ) -> list[tuple[_Candidate, float, list[str]]]:
-    scored = []
+    """The best ``limit`` candidates for one person: a cheap numeric score for everyone (thousands of care
+    managers), then reasons in plain words for the few shown."""
+    program = enrollment.program
+    needs_license = enrollment.clinical_need or program.needs_licensed_care_manager
+    language = enrollment.patient.preferred_language or "en"
+    wanted = _base(language)
+    english = wanted == "en"
+    program_limit = program.caseload_limit
+    current = enrollment.care_manager_id
+    scored: list[tuple[float, int, str, _Candidate]] = []
     for candidate in candidates:
-        result = _score(candidate, enrollment)
-        if result is not None:
-            scored.append((candidate, result[0], result[1]))
-    scored.sort(key=lambda item: (-item[1], item[0].active, item[0].name.lower()))
-    return scored[:limit]
+        if (needs_license and not candidate.licensed) or candidate.id == current:
+            continue
+        score = 0.0
+        if wanted in candidate.languages:
+            score += _ENGLISH if english else _LANGUAGE
+        cap = _limit_for(candidate, program_limit)
+        if cap is not None:
+            room = cap - candidate.active
+            score += _ROOM + _ROOM_SHARE * room / cap if room > 0 else _FULL
+        score -= min(candidate.active, 200) / 10
+        if candidate.away_until is not None:
+            score += _AWAY
+        scored.append((round(score, 1), candidate.active, candidate.name.lower(), candidate))
+    best = heapq.nsmallest(limit, scored, key=lambda item: (-item[0], item[1], item[2]))
+    return [
+        (candidate, score, _reasons(candidate, needs_license, language, program_limit))
+        for score, _, _, candidate in best
+    ]
+
+
+def _reasons(candidate: _Candidate, needs_license: bool, language: str, program_limit: int | None) -> list[str]:
+    reasons: list[str] = []
+    if needs_license:
+        reasons.append("Licensed, as this person needs")
+    english = _base(language) == "en"
+    if _base(language) in candidate.languages:
+        reasons.append(f"Speaks {language_name(language)}")
+    elif not english:
+        reasons.append(f"Does not list {language_name(language)}")
+    cap = _limit_for(candidate, program_limit)
+    if cap is not None:
+        room = cap - candidate.active
+        if room > 0:
+            reasons.append(f"Room for {room} more ({candidate.active} of {cap})")
+        else:
+            reasons.append(f"At or over the limit ({candidate.active} of {cap})")
+    else:
+        reasons.append(f"Caseload {candidate.active}")
+    if candidate.away_until is not None:
+        reasons.append(f"Away, covered until {candidate.away_until:%a %-d %b}")
+    return reasons
 
 
 def suggest_for(enrollments: Sequence[Enrollment], *, limit: int = 5) -> dict[Any, list[Suggestion]]:

@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from carecoord.accounts.models import User
 
@@ -58,7 +57,6 @@ class CoverageForm(forms.Form):
     )
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"start_date": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.fields["care_manager"].queryset = staff  # type: ignore[attr-defined]
         self.fields["covered_by"].queryset = staff  # type: ignore[attr-defined]

@@ -47,8 +47,7 @@ def _acuity_labels() -> dict[str, str]:
     return labels
 
 
-def _team_context(user: User, program_code: str | None, coverage_form: CoverageForm | None = None) -> dict[str, Any]:
-    staff = assignable_staff(organization_id=user.organization_id)
+def _team_context(user: User, program_code: str | None) -> dict[str, Any]:
     rows = caseload_summary(organization_id=user.organization_id, program_code=program_code)
     labels = _acuity_labels()
     order = list(labels)
@@ -59,17 +58,13 @@ def _team_context(user: User, program_code: str | None, coverage_form: CoverageF
         ]
     waiting = unassigned_enrollments(organization_id=user.organization_id, limit=UNASSIGNED_SHOWN)
     suggestions = suggest_for(waiting, limit=3)
-    form = coverage_form or CoverageForm(staff=staff)
     return {
         "rows": rows,
         "programs": Program.objects.filter(active=True).order_by("name"),
         "program_code": program_code or "",
         "waiting": [(enrollment, suggestions.get(enrollment.pk, [])) for enrollment in waiting],
         "waiting_total": count_unassigned(organization_id=user.organization_id),
-        "staff": list(staff),
         "coverages": open_coverages(organization_id=user.organization_id),
-        "coverage_form": form,
-        "problems": problems_of(form) if form.is_bound else [],
         "over_limit": sum(1 for row in rows if row.over_limit),
         "total_active": sum(row.active for row in rows),
         "today": timezone.localdate(),
@@ -202,13 +197,16 @@ def reassign(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     return redirect(back)
 
 
-@require_POST
 @requires(Capability.ASSIGN_CASELOAD)
 def coverage(request: HttpRequest) -> HttpResponse:
+    """Arrange for a colleague to cover a care manager's caseload (they join each person's care team)."""
     supervisor = staff_user(request)
     staff = assignable_staff(organization_id=supervisor.organization_id)
-    form = CoverageForm(request.POST, staff=staff)
-    if form.is_valid():
+    initial: dict[str, Any] = {"start_date": timezone.localdate()}
+    if request.GET.get("care_manager"):
+        initial["care_manager"] = request.GET["care_manager"]
+    form = CoverageForm(request.POST or None, staff=staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             cover_caseload(
@@ -228,5 +226,13 @@ def coverage(request: HttpRequest) -> HttpResponse:
                 f"{data['start_date']:%a %-d %b} to {data['end_date']:%a %-d %b}.",
             )
             return redirect(reverse("caseload:team") + "#coverage")
-    context = _team_context(supervisor, None, coverage_form=form)
-    return render(request, "programs/caseload.html", context, status=400)
+    return render(
+        request,
+        "programs/caseload_coverage.html",
+        {
+            "form": form,
+            "problems": problems_of(form) if form.is_bound else [],
+            "coverages": open_coverages(organization_id=supervisor.organization_id),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )

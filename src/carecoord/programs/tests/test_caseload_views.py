@@ -134,6 +134,8 @@ def test_other_organizations_care_manager_is_404(supervisor_client, eve_outsider
 
 def test_arrange_coverage(supervisor_client, sam_supervisor, alice_rn, carl, hh):
     _enrolled(sam_supervisor, hh, care_manager=alice_rn)
+    form = supervisor_client.get(f"/caseload/coverage/?care_manager={alice_rn.pk}").content.decode()
+    assert f'<option value="{alice_rn.pk}" selected>' in form
     today = timezone.localdate()
     response = supervisor_client.post(
         "/caseload/coverage/",
