@@ -80,10 +80,13 @@ class RecordConsentForm(forms.Form):
     copy_given = forms.BooleanField(label="The person was given a copy", required=False)
     expires_on = forms.DateField(label="Expires on", required=False, widget=DATE)
     part2_disclosing_program = forms.CharField(
-        label="Who may disclose (the Part 2 program)", required=False, max_length=200
+        label="Who may disclose", required=False, max_length=200, help_text="The Part 2 program"
     )
     part2_information = forms.CharField(
-        label="What information (specific and meaningful)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Information to share",
+        help_text="A specific and meaningful description",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     part2_recipients = forms.ChoiceField(
         label="Who may receive it", required=False, choices=[("", "Choose"), *list(Part2Recipients.choices)]
@@ -94,7 +97,9 @@ class RecordConsentForm(forms.Form):
         max_length=200,
         help_text='e.g. "treatment, payment and health care operations" or "at my request"',
     )
-    part2_expiration = forms.CharField(label="Expires (a date, an event, or none)", required=False, max_length=100)
+    part2_expiration = forms.CharField(
+        label="Expires", required=False, max_length=100, help_text="A date, an event, or none"
+    )
     revocation_explained = forms.BooleanField(
         label="The person was told of the right to revoke this consent in writing", required=False
     )
@@ -110,9 +115,6 @@ class RecordConsentForm(forms.Form):
             self.initial.setdefault("signed_on", timezone.localdate())
             self.initial.setdefault("form", ConsentForm.DOH_5055)
             self.initial.setdefault("partners", [organization_id])
-
-    def part2_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name.startswith("part2_") or name == "revocation_explained"]
 
     def partner_options(self) -> list[tuple[str, list[Any]]]:
         """The checklist in two groups: the user's network, then everyone else."""
