@@ -8,7 +8,6 @@ counts are grouped in the database, and ranking happens in Python over one row p
 from __future__ import annotations
 
 import datetime
-import heapq
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -321,38 +320,74 @@ def _limit_for(candidate: _Candidate, program_limit: int | None) -> int | None:
     return candidate.limit if program_limit is None else min(candidate.limit, program_limit)
 
 
-def _rank(
-    enrollment: Enrollment, candidates: Sequence[_Candidate], limit: int
-) -> list[tuple[_Candidate, float, list[str]]]:
-    """The best ``limit`` candidates for one person: a cheap numeric score for everyone (thousands of care
-    managers), then reasons in plain words for the few shown."""
-    program = enrollment.program
-    needs_license = enrollment.clinical_need or program.needs_licensed_care_manager
-    language = enrollment.patient.preferred_language or "en"
-    wanted = _base(language)
-    english = wanted == "en"
-    program_limit = program.caseload_limit
-    current = enrollment.care_manager_id
-    scored: list[tuple[float, int, str, _Candidate]] = []
-    for candidate in candidates:
-        if (needs_license and not candidate.licensed) or candidate.id == current:
-            continue
-        score = 0.0
-        if wanted in candidate.languages:
-            score += _ENGLISH if english else _LANGUAGE
-        cap = _limit_for(candidate, program_limit)
-        if cap is not None:
-            room = cap - candidate.active
-            score += _ROOM + _ROOM_SHARE * room / cap if room > 0 else _FULL
-        score -= min(candidate.active, 200) / 10
-        if candidate.away_until is not None:
-            score += _AWAY
-        scored.append((round(score, 1), candidate.active, candidate.name.lower(), candidate))
-    best = heapq.nsmallest(limit, scored, key=lambda item: (-item[0], item[1], item[2]))
-    return [
-        (candidate, score, _reasons(candidate, needs_license, language, program_limit))
-        for score, _, _, candidate in best
-    ]
+_Scored = tuple[float, _Candidate]
+
+
+def _order(item: _Scored) -> tuple[float, int, str]:
+    return (-item[0], item[1].active, item[1].name.lower())
+
+
+def _base_score(candidate: _Candidate, program_limit: int | None) -> float:
+    """Everything but the language: room under the limit (strong), caseload size (weaker), leave."""
+    score = 0.0
+    cap = _limit_for(candidate, program_limit)
+    if cap is not None:
+        room = cap - candidate.active
+        score += _ROOM + _ROOM_SHARE * room / cap if room > 0 else _FULL
+    score -= min(candidate.active, 200) / 10
+    if candidate.away_until is not None:
+        score += _AWAY
+    return score
+
+
+class _Ranking:
+    """Candidates pre-sorted once per (program limit, licence needed), overall and per language, so each person
+    costs a few dozen comparisons even with thousands of care managers.
+
+    Speaking the person's language adds the same bonus to every speaker, so the best ``k`` are among the best
+    ``k`` speakers and the best ``k`` overall by the rest of the score."""
+
+    def __init__(self, candidates: Sequence[_Candidate]) -> None:
+        self.candidates = candidates
+        self.sorted: dict[tuple[int | None, bool], tuple[list[_Scored], dict[str, list[_Scored]]]] = {}
+
+    def _lists(self, program_limit: int | None, needs_license: bool) -> tuple[list[_Scored], dict[str, list[_Scored]]]:
+        key = (program_limit, needs_license)
+        if key not in self.sorted:
+            ranked = sorted(
+                (
+                    (_base_score(candidate, program_limit), candidate)
+                    for candidate in self.candidates
+                    if candidate.licensed or not needs_license
+                ),
+                key=_order,
+            )
+            by_language: dict[str, list[_Scored]] = defaultdict(list)
+            for item in ranked:
+                for language in item[1].languages:
+                    by_language[language].append(item)
+            self.sorted[key] = (ranked, by_language)
+        return self.sorted[key]
+
+    def best(self, enrollment: Enrollment, limit: int) -> list[tuple[_Candidate, float, list[str]]]:
+        program = enrollment.program
+        needs_license = bool(enrollment.clinical_need or program.needs_licensed_care_manager)
+        language = enrollment.patient.preferred_language or "en"
+        wanted = _base(language)
+        bonus = _ENGLISH if wanted == "en" else _LANGUAGE
+        ranked, by_language = self._lists(program.caseload_limit, needs_license)
+        pool: dict[Any, _Scored] = {}
+        for score, candidate in by_language.get(wanted, [])[: limit + 1]:
+            pool[candidate.id] = (score + bonus, candidate)
+        for score, candidate in ranked[: limit + 1]:
+            if candidate.id not in pool:
+                pool[candidate.id] = (score + (bonus if wanted in candidate.languages else 0.0), candidate)
+        pool.pop(enrollment.care_manager_id, None)
+        best = sorted(((round(score, 1), candidate) for score, candidate in pool.values()), key=_order)[:limit]
+        return [
+            (candidate, score, _reasons(candidate, needs_license, language, program.caseload_limit))
+            for score, candidate in best
+        ]
 
 
 def _reasons(candidate: _Candidate, needs_license: bool, language: str, program_limit: int | None) -> list[str]:
@@ -383,8 +418,8 @@ def suggest_for(enrollments: Sequence[Enrollment], *, limit: int = 5) -> dict[An
     for the candidates (staff, limits, caseload sizes, leave), one for the chosen users. Keyed by enrollment id."""
     if not enrollments:
         return {}
-    candidates = _candidates(enrollments[0].organization_id)
-    ranked = {enrollment.pk: _rank(enrollment, candidates, limit) for enrollment in enrollments}
+    ranking = _Ranking(_candidates(enrollments[0].organization_id))
+    ranked = {enrollment.pk: ranking.best(enrollment, limit) for enrollment in enrollments}
     wanted = {candidate.id for picks in ranked.values() for candidate, _, _ in picks}
     users = User.objects.in_bulk(wanted)
     return {

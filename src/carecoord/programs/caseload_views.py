@@ -7,7 +7,9 @@ Supervisors only (``ASSIGN_CASELOAD``). Reads come from ``programs.caseload``; w
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +25,7 @@ from carecoord.accounts.permissions import Capability
 from carecoord.common.errors import DomainError
 from carecoord.programs.actions import assign_care_manager, cover_caseload
 from carecoord.programs.caseload import (
+    CaseloadRow,
     assignable_staff,
     caseload_of,
     caseload_summary,
@@ -35,8 +38,10 @@ from carecoord.programs.caseload_forms import AssignForm, CoverageForm, Reassign
 from carecoord.programs.models import Enrollment, Program
 from carecoord.web.decorators import requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
+from carecoord.web.templatetags.carecoord import day, language_name
 
 UNASSIGNED_SHOWN = 50
+TEAM_SHOWN = 100  # rows of the team table before "show everyone" (a large agency has hundreds of staff)
 
 
 def _acuity_labels() -> dict[str, str]:
@@ -47,19 +52,77 @@ def _acuity_labels() -> dict[str, str]:
     return labels
 
 
-def _team_context(user: User, program_code: str | None) -> dict[str, Any]:
-    rows = caseload_summary(organization_id=user.organization_id, program_code=program_code)
-    labels = _acuity_labels()
+@dataclass(frozen=True)
+class TeamLine:
+    """One row of the team table, with its text composed here (hundreds of rows render fast as plain values)."""
+
+    name: str
+    role: str
+    licensed: bool
+    active: int
+    caseload_limit: int | None
+    over_by: int
+    at_limit: bool
+    acuity: str
+    languages: str
+    coverage: list[str]
+    member_url: str
+    cover_url: str
+
+
+def _span(start: datetime.date, end: datetime.date) -> str:
+    return f"{day(start)} to {day(end)}"
+
+
+def _team_lines(rows: list[CaseloadRow], labels: dict[str, str]) -> list[TeamLine]:
     order = list(labels)
+    today = timezone.localdate()
+    member_url = reverse("caseload:member", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
+    cover_url = reverse("caseload:coverage") + "?care_manager={}"
+    names: dict[str, str] = {}
+    lines = []
     for row in rows:
-        row.acuity_mix = [  # type: ignore[attr-defined]
-            (labels.get(code, "Not set") if code else "Not set", row.by_acuity[code])
-            for code in sorted(row.by_acuity, key=lambda c: (order.index(c) if c in order else len(order), c))
-        ]
+        codes = sorted(row.by_acuity, key=lambda c: (order.index(c) if c in order else len(order), c))
+        acuity = " · ".join(
+            f"{labels.get(code, 'Not set') if code else 'Not set'} {row.by_acuity[code]}" for code in codes
+        )
+        spoken = ", ".join(names.setdefault(code, language_name(code)) for code in row.languages)
+        coverage = [
+            f"{'Away: covered' if c.start_date <= today else 'Covered'} by {c.other_name} "
+            + _span(c.start_date, c.end_date)
+            + (f" ({c.reason})" if c.reason else "")
+            for c in row.covered_by
+        ] + [f"Covers {c.other_name} {_span(c.start_date, c.end_date)}" for c in row.covering]
+        lines.append(
+            TeamLine(
+                name=row.name,
+                role=row.role_label,
+                licensed=row.licensed,
+                active=row.active,
+                caseload_limit=row.caseload_limit,
+                over_by=row.over_by,
+                at_limit=row.at_limit,
+                acuity=acuity,
+                languages=spoken,
+                coverage=coverage,
+                member_url=member_url.format(row.user_id),
+                cover_url=cover_url.format(row.user_id),
+            )
+        )
+    return lines
+
+
+def _team_context(user: User, program_code: str | None, *, everyone: bool = False) -> dict[str, Any]:
+    rows = caseload_summary(organization_id=user.organization_id, program_code=program_code)
+    # Over the limit first, then the largest caseloads (caseload_summary sorts by size).
+    ordered = sorted(rows, key=lambda row: not row.over_limit)
+    shown = ordered if everyone else ordered[:TEAM_SHOWN]
     waiting = unassigned_enrollments(organization_id=user.organization_id, limit=UNASSIGNED_SHOWN)
     suggestions = suggest_for(waiting, limit=3)
     return {
-        "rows": rows,
+        "rows": _team_lines(shown, _acuity_labels()),
+        "team_total": len(rows),
+        "team_cut": len(shown) < len(rows),
         "programs": Program.objects.filter(active=True).order_by("name"),
         "program_code": program_code or "",
         "waiting": [(enrollment, suggestions.get(enrollment.pk, [])) for enrollment in waiting],
@@ -67,7 +130,6 @@ def _team_context(user: User, program_code: str | None) -> dict[str, Any]:
         "coverages": open_coverages(organization_id=user.organization_id),
         "over_limit": sum(1 for row in rows if row.over_limit),
         "total_active": sum(row.active for row in rows),
-        "today": timezone.localdate(),
     }
 
 
@@ -75,7 +137,8 @@ def _team_context(user: User, program_code: str | None) -> dict[str, Any]:
 def team(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     program_code = request.GET.get("program") or None
-    return render(request, "programs/caseload.html", _team_context(user, program_code))
+    context = _team_context(user, program_code, everyone=request.GET.get("team") == "all")
+    return render(request, "programs/caseload.html", context)
 
 
 def _org_member(supervisor: User, user_id: uuid.UUID) -> User:

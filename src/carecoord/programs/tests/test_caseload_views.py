@@ -151,7 +151,7 @@ def test_arrange_coverage(supervisor_client, sam_supervisor, alice_rn, carl, hh)
     coverage = CaseloadCoverage.objects.get()
     assert (coverage.care_manager_id, coverage.covered_by_id, coverage.reason) == (alice_rn.pk, carl.pk, "Vacation")
     page = supervisor_client.get("/caseload/").content.decode()
-    assert "covered by <strong>Carl Ortiz</strong>" in page
+    assert "Away: covered by Carl Ortiz" in page
 
 
 def test_coverage_errors_are_shown(supervisor_client, alice_rn):
@@ -187,3 +187,21 @@ def _other_org():
     from carecoord.testing.factories import make_organization
 
     return make_organization("Somewhere Else Care")
+
+
+def test_large_team_shows_over_limit_first_then_everyone_on_request(
+    supervisor_client, sam_supervisor, alice_rn, carl, hh, monkeypatch
+):
+    from carecoord.programs import caseload_views
+
+    hh.caseload_limit = 1
+    hh.save(update_fields=["caseload_limit"])
+    _enrolled(sam_supervisor, hh, care_manager=carl)
+    _enrolled(sam_supervisor, hh, care_manager=carl)
+    monkeypatch.setattr(caseload_views, "TEAM_SHOWN", 1)
+    page = supervisor_client.get("/caseload/").content.decode()
+    assert "Carl Ortiz" in page and "Over the limit by 1" in page
+    assert "Alice Nguyen" not in page.split("Waiting for a care manager")[0]
+    assert "Show everyone" in page
+    everyone = supervisor_client.get("/caseload/?team=all").content.decode()
+    assert "Alice Nguyen" in everyone.split("Waiting for a care manager")[0]
