@@ -60,6 +60,7 @@ class CaseloadRow:
     caseload_limit: int | None
     covered_by: list[Coverage] = field(default_factory=list)  # colleagues covering this care manager
     covering: list[Coverage] = field(default_factory=list)  # care managers this one covers
+    assignable: bool = True  # False for someone who still holds people but has left or changed role
 
     @property
     def over_limit(self) -> bool:
@@ -177,6 +178,7 @@ def caseload_summary(*, organization_id: uuid.UUID | str, program_code: str | No
                 active=0,
                 by_acuity={},
                 caseload_limit=None,
+                assignable=False,
             )
         row.active += group["n"]
         acuity = group["acuity"] or ""
@@ -413,12 +415,34 @@ def _reasons(candidate: _Candidate, needs_license: bool, language: str, program_
     return reasons
 
 
-def suggest_for(enrollments: Sequence[Enrollment], *, limit: int = 5) -> dict[Any, list[Suggestion]]:
-    """Suggestions for many enrollments of one organization at once (the unassigned list): four statements
-    for the candidates (staff, limits, caseload sizes, leave), one for the chosen users. Keyed by enrollment id."""
+def _from_summary(rows: Sequence[CaseloadRow]) -> list[_Candidate]:
+    """Candidates from an unfiltered ``caseload_summary`` already read for the page (no further statements)."""
+    return [
+        _Candidate(
+            id=row.user_id,
+            name=row.name,
+            role=row.role,
+            licensed=row.licensed,
+            languages=frozenset(_base(str(code)) for code in row.languages),
+            active=row.active,
+            limit=row.caseload_limit,
+            away_until=away.end_date if (away := row.away) is not None else None,
+        )
+        for row in rows
+        if row.assignable
+    ]
+
+
+def suggest_for(
+    enrollments: Sequence[Enrollment], *, limit: int = 5, team: Sequence[CaseloadRow] | None = None
+) -> dict[Any, list[Suggestion]]:
+    """Suggestions for many enrollments of one organization at once (the unassigned list), keyed by enrollment id:
+    four statements for the candidates (staff, limits, caseload sizes, leave), or none when ``team`` (the
+    organization's ``caseload_summary`` for every program) is given; one for the chosen users."""
     if not enrollments:
         return {}
-    ranking = _Ranking(_candidates(enrollments[0].organization_id))
+    candidates = _from_summary(team) if team is not None else _candidates(enrollments[0].organization_id)
+    ranking = _Ranking(candidates)
     ranked = {enrollment.pk: ranking.best(enrollment, limit) for enrollment in enrollments}
     wanted = {candidate.id for picks in ranked.values() for candidate, _, _ in picks}
     users = User.objects.in_bulk(wanted)

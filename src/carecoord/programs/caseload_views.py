@@ -118,7 +118,8 @@ def _team_context(user: User, program_code: str | None, *, everyone: bool = Fals
     ordered = sorted(rows, key=lambda row: not row.over_limit)
     shown = ordered if everyone else ordered[:TEAM_SHOWN]
     waiting = unassigned_enrollments(organization_id=user.organization_id, limit=UNASSIGNED_SHOWN)
-    suggestions = suggest_for(waiting, limit=3)
+    # The unfiltered summary already holds every care manager's size, limit and leave: reuse it.
+    suggestions = suggest_for(waiting, limit=3, team=rows if program_code is None else None)
     return {
         "rows": _team_lines(shown, _acuity_labels()),
         "team_total": len(rows),

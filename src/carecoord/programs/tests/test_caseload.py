@@ -173,3 +173,14 @@ def test_suggestions_for_many_take_fixed_statements(caseloads, hh, agency, djang
         suggestions = suggest_for(found, limit=3)
     assert set(suggestions) == {p.pk for p in people}
     assert all(len(picks) == 3 for picks in suggestions.values())
+
+
+def test_suggestions_from_the_page_summary_match_and_cost_one_statement(
+    caseloads, hh, agency, django_assert_max_num_queries
+):
+    person = _enrolled(caseloads["sam"], hh, preferred_language="es")
+    team = caseload_summary(organization_id=agency.pk)
+    fresh = suggest_for([person], limit=5)[person.pk]
+    with django_assert_max_num_queries(1):
+        reused = suggest_for([person], limit=5, team=team)[person.pk]
+    assert [(s.user.pk, s.score, s.reasons) for s in reused] == [(s.user.pk, s.score, s.reasons) for s in fresh]
