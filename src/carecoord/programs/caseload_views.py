@@ -26,6 +26,7 @@ from carecoord.common.errors import DomainError
 from carecoord.programs.actions import assign_care_manager, cover_caseload
 from carecoord.programs.caseload import (
     CaseloadRow,
+    Suggestion,
     assignable_staff,
     caseload_of,
     caseload_summary,
@@ -38,7 +39,7 @@ from carecoord.programs.caseload_forms import AssignForm, CoverageForm, Reassign
 from carecoord.programs.models import Enrollment, Program
 from carecoord.web.decorators import requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
-from carecoord.web.templatetags.carecoord import day, language_name
+from carecoord.web.templatetags.carecoord import day, dob, language_name, relative
 
 UNASSIGNED_SHOWN = 50
 TEAM_SHOWN = 100  # rows of the team table before "show everyone" (a large agency has hundreds of staff)
@@ -77,7 +78,8 @@ def _span(start: datetime.date, end: datetime.date) -> str:
 def _team_lines(rows: list[CaseloadRow], labels: dict[str, str]) -> list[TeamLine]:
     order = list(labels)
     today = timezone.localdate()
-    member_url = reverse("caseload:member", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
+    blank = str(uuid.UUID(int=0))
+    member_url = reverse("caseload:member", args=[blank]).replace(blank, "{}")
     cover_url = reverse("caseload:coverage") + "?care_manager={}"
     names: dict[str, str] = {}
     lines = []
@@ -112,6 +114,54 @@ def _team_lines(rows: list[CaseloadRow], labels: dict[str, str]) -> list[TeamLin
     return lines
 
 
+@dataclass(frozen=True)
+class Pick:
+    user_id: uuid.UUID
+    name: str
+    reasons: str
+
+
+@dataclass(frozen=True)
+class WaitingLine:
+    """One person waiting for a care manager, with the suggestions to assign in one click."""
+
+    enrollment_id: uuid.UUID
+    name: str
+    born: str
+    speaks: str
+    licensed_needed: bool
+    acuity: str
+    program: str
+    since: str
+    waited: str
+    picks: list[Pick]
+    chart_url: str
+    choose_url: str
+
+
+def _waiting_lines(waiting: list[Enrollment], suggestions: dict[Any, list[Suggestion]]) -> list[WaitingLine]:
+    blank = str(uuid.UUID(int=0))
+    chart_url = reverse("web:chart", args=[blank]).replace(blank, "{}")
+    choose_url = reverse("caseload:choose", args=[blank]).replace(blank, "{}")
+    return [
+        WaitingLine(
+            enrollment_id=e.pk,
+            name=e.patient.display_name,
+            born=dob(e.patient.birth_date),
+            speaks=language_name(e.patient.preferred_language),
+            licensed_needed=e.clinical_need or e.program.needs_licensed_care_manager,
+            acuity=e.acuity,
+            program=e.program.name,
+            since=day(e.start_date),
+            waited=relative(e.start_date),
+            picks=[Pick(s.user.pk, str(s.user), " · ".join(s.reasons)) for s in suggestions.get(e.pk, [])],
+            chart_url=chart_url.format(e.patient_id),
+            choose_url=choose_url.format(e.pk),
+        )
+        for e in waiting
+    ]
+
+
 def _team_context(user: User, program_code: str | None, *, everyone: bool = False) -> dict[str, Any]:
     rows = caseload_summary(organization_id=user.organization_id, program_code=program_code)
     # Over the limit first, then the largest caseloads (caseload_summary sorts by size).
@@ -126,7 +176,7 @@ def _team_context(user: User, program_code: str | None, *, everyone: bool = Fals
         "team_cut": len(shown) < len(rows),
         "programs": Program.objects.filter(active=True).order_by("name"),
         "program_code": program_code or "",
-        "waiting": [(enrollment, suggestions.get(enrollment.pk, [])) for enrollment in waiting],
+        "waiting": _waiting_lines(waiting, suggestions),
         "waiting_total": count_unassigned(organization_id=user.organization_id),
         "coverages": open_coverages(organization_id=user.organization_id),
         "over_limit": sum(1 for row in rows if row.over_limit),
