@@ -88,7 +88,7 @@ def _team_lines(rows: list[CaseloadRow], labels: dict[str, str]) -> list[TeamLin
         acuity = " · ".join(
             f"{labels.get(code, 'Not set') if code else 'Not set'} {row.by_acuity[code]}" for code in codes
         )
-        spoken = ", ".join(names.setdefault(code, language_name(code)) for code in row.languages)
+        spoken = ", ".join(dict.fromkeys(names.setdefault(code, language_name(code)) for code in row.languages))
         coverage = [
             f"{'Away: covered' if c.start_date <= today else 'Covered'} by {c.other_name} "
             + _span(c.start_date, c.end_date)
@@ -139,7 +139,9 @@ class WaitingLine:
     choose_url: str
 
 
-def _waiting_lines(waiting: list[Enrollment], suggestions: dict[Any, list[Suggestion]]) -> list[WaitingLine]:
+def _waiting_lines(
+    waiting: list[Enrollment], suggestions: dict[Any, list[Suggestion]], labels: dict[str, str]
+) -> list[WaitingLine]:
     blank = str(uuid.UUID(int=0))
     chart_url = reverse("web:chart", args=[blank]).replace(blank, "{}")
     choose_url = reverse("caseload:choose", args=[blank]).replace(blank, "{}")
@@ -150,7 +152,7 @@ def _waiting_lines(waiting: list[Enrollment], suggestions: dict[Any, list[Sugges
             born=dob(e.patient.birth_date),
             speaks=language_name(e.patient.preferred_language),
             licensed_needed=e.clinical_need or e.program.needs_licensed_care_manager,
-            acuity=e.acuity,
+            acuity=labels.get(e.acuity, e.acuity),
             program=e.program.name,
             since=day(e.start_date),
             waited=relative(e.start_date),
@@ -170,17 +172,18 @@ def _team_context(user: User, program_code: str | None, *, everyone: bool = Fals
     waiting = unassigned_enrollments(organization_id=user.organization_id, limit=UNASSIGNED_SHOWN)
     # The unfiltered summary already holds every care manager's size, limit and leave: reuse it.
     suggestions = suggest_for(waiting, limit=3, team=rows if program_code is None else None)
+    labels = _acuity_labels()
     return {
-        "rows": _team_lines(shown, _acuity_labels()),
+        "rows": _team_lines(shown, labels),
         "team_total": len(rows),
         "team_cut": len(shown) < len(rows),
         "programs": Program.objects.filter(active=True).order_by("name"),
         "program_code": program_code or "",
-        "waiting": _waiting_lines(waiting, suggestions),
+        "waiting": _waiting_lines(waiting, suggestions, labels),
         "waiting_total": count_unassigned(organization_id=user.organization_id),
         "coverages": open_coverages(organization_id=user.organization_id),
         "over_limit": sum(1 for row in rows if row.over_limit),
-        "total_active": sum(row.active for row in rows),
+        "total_active": f"{sum(row.active for row in rows):,}",
     }
 
 
