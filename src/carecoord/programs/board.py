@@ -15,7 +15,8 @@ Built to stay a handful of statements at 200,000 people: each source (segments i
 open and ended enrollments, ended segments) is one statement returning its first ``limit`` rows per stage with
 the full count alongside (window functions), filtered on indexed columns with ``EXISTS`` subqueries; the
 outreach rule status of every card comes from two batched reads (billable months, this month's attempts)
-judged in Python with the same rules as ``programs.rules``. Ten statements in all, whatever the size.
+judged in Python with the same rules as ``programs.rules``; names for the cards come last, by primary key.
+At most eleven statements, whatever the size.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.utils import timezone
 from carecoord.careteams.models import CareTeamMember
 from carecoord.consents.models import Consent, ConsentPartner
 from carecoord.consents.queries import current_partner, in_force
+from carecoord.patients.models import Patient
 from carecoord.programs.models import (
     Enrollment,
     EnrollmentStatus,
@@ -60,8 +62,6 @@ STAGES: list[tuple[str, str]] = [
 
 OPEN_ENROLLMENT = [EnrollmentStatus.ACTIVE, EnrollmentStatus.ON_HOLD]
 ENDED_ENROLLMENT = [EnrollmentStatus.FINISHED, EnrollmentStatus.CANCELLED]
-
-_PATIENT_FIELDS = ("patient_id", "patient__family_name", "patient__given_names", "patient__preferred_name")
 
 
 @dataclass
@@ -231,7 +231,7 @@ def enrollment_board(
     # source's full count (``COUNT(*) OVER``), so the count never costs a second pass. -------------------------
     counts: dict[str, int] = defaultdict(int)
     cards: dict[str, list[BoardCard]] = defaultdict(list)
-    segment_fields = (*_PATIENT_FIELDS, "patient__birth_date", "program_id", "start_date", "kind")
+    segment_fields = ("patient_id", "program_id", "start_date", "kind")
 
     stage = Case(
         When(consented_q, then=Value("consented")),
@@ -256,7 +256,7 @@ def enrollment_board(
     referral_rows = list(
         referrals.annotate(total=Window(Count("id")))
         .order_by("received_at", "id")
-        .values(*_PATIENT_FIELDS, "patient__birth_date", "program_id", "received_at", "total")[:limit]
+        .values("patient_id", "program_id", "received_at", "total")[:limit]
     )
     counts["referred"] += referral_rows[0]["total"] if referral_rows else 0
     cards["referred"].extend(_referral_card(row, programs, today) for row in referral_rows)
@@ -264,8 +264,7 @@ def enrollment_board(
     _judge_outreach(cards["outreach"], programs, organization_id, today)
 
     enrollment_fields = (
-        *_PATIENT_FIELDS,
-        "patient__birth_date",
+        "patient_id",
         "program_id",
         "start_date",
         "end_date",
@@ -278,13 +277,13 @@ def enrollment_board(
         "care_manager__last_name",
         "care_manager__username",
     )
-    # The page of ids (with the count) is chosen on the enrollment table alone; names are joined for those rows.
     # Enrolled: people without a care manager first, then the most recently enrolled.
     unassigned_first = Case(When(care_manager__isnull=True, then=0), default=1)
     for stage_name, chosen_rows, order in (
         ("enrolled", enrolled, (unassigned_first, "-start_date", "id")),
         ("closed", ended, ("-end_date", "id")),
     ):
+        # The page is chosen (with the count) on the enrollment table alone; its rows are read by key.
         page = list(chosen_rows.annotate(total=Window(Count("id"))).order_by(*order).values("pk", "total")[:limit])
         counts[stage_name] += page[0]["total"] if page else 0
         if page:
@@ -302,6 +301,7 @@ def enrollment_board(
     counts["closed"] += ended_rows[0]["total"] if ended_rows else 0
     cards["closed"].extend(_ended_segment_card(row, programs) for row in ended_rows)
     cards["closed"] = sorted(cards["closed"], key=lambda card: card.since or today, reverse=True)[:limit]
+    _name_people([card for stage_cards in cards.values() for card in stage_cards])
 
     return [BoardColumn(stage, label, counts[stage], cards[stage]) for stage, label in STAGES]
 
@@ -309,18 +309,30 @@ def enrollment_board(
 # Card builders -------------------------------------------------------------------------------------------------
 
 
-def _name(row: dict[str, Any]) -> str:
-    preferred = row.get("patient__preferred_name") or ""
-    name = f"{row['patient__family_name']}, {row['patient__given_names']}"
-    return f"{name} ({preferred})" if preferred else name
+def _name_people(cards: list[BoardCard]) -> None:
+    """Names and dates of birth for every card on the board, by primary key (one statement; the page queries
+    above stay off the patient table, which the planner would otherwise scan whole to hash-join)."""
+    people = {
+        row["id"]: row
+        for row in Patient.objects.filter(pk__in={card.patient_id for card in cards}).values(
+            "id", "family_name", "given_names", "preferred_name", "birth_date"
+        )
+    }
+    for card in cards:
+        person = people.get(card.patient_id)
+        if person is None:
+            continue
+        name = f"{person['family_name']}, {person['given_names']}"
+        card.name = f"{name} ({person['preferred_name']})" if person["preferred_name"] else name
+        card.birth_date = person["birth_date"]
 
 
 def _card(row: dict[str, Any], stage: str, programs: dict[str, Program], since: Any) -> BoardCard:
     program = programs.get(row["program_id"])
     return BoardCard(
         patient_id=row["patient_id"],
-        name=_name(row),
-        birth_date=row.get("patient__birth_date"),
+        name="",
+        birth_date=None,
         program_code=row["program_id"],
         program_name=program.name if program else row["program_id"],
         stage=stage,
