@@ -229,10 +229,12 @@ def caseload_summary(*, organization_id: uuid.UUID | str, program_code: str | No
 
 def unassigned_enrollments(*, organization_id: uuid.UUID | str, limit: int = 100) -> list[Enrollment]:
     """People enrolled with the organization who have no care manager, longest waiting first."""
+    # The people are read by key after the page is chosen (a join would have the planner scan every patient).
     return list(
         _open_enrollments(uuid.UUID(str(organization_id)), None)
         .filter(care_manager__isnull=True)
-        .select_related("patient", "program")
+        .select_related("program")
+        .prefetch_related("patient")
         .order_by("start_date", "created_at")[:limit]
     )
 
@@ -417,6 +419,7 @@ def _reasons(candidate: _Candidate, needs_license: bool, language: str, program_
 
 def _from_summary(rows: Sequence[CaseloadRow]) -> list[_Candidate]:
     """Candidates from an unfiltered ``caseload_summary`` already read for the page (no further statements)."""
+    today = timezone.localdate()
     return [
         _Candidate(
             id=row.user_id,
@@ -426,7 +429,7 @@ def _from_summary(rows: Sequence[CaseloadRow]) -> list[_Candidate]:
             languages=frozenset(_base(str(code)) for code in row.languages),
             active=row.active,
             limit=row.caseload_limit,
-            away_until=away.end_date if (away := row.away) is not None else None,
+            away_until=next((c.end_date for c in row.covered_by if c.start_date <= today <= c.end_date), None),
         )
         for row in rows
         if row.assignable
