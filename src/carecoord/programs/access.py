@@ -21,7 +21,7 @@ from carecoord.consents.notices import notices_for
 from carecoord.consents.queries import released_labels
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
-from carecoord.programs.models import Enrollment, OutreachAttempt, ProgramReferral, Segment
+from carecoord.programs.models import Enrollment, OutreachAttempt, ProgramReferral, ReferralStatus, Segment
 
 
 @dataclass
@@ -165,6 +165,44 @@ def access_referral(user: User, referral_id: object) -> Labelled:
     if withheld:
         raise AccessDenied("This referral holds information the person has not consented to share with you.")
     return shown[0]
+
+
+def access_referral_inbox(user: User, *, limit: int = 50) -> tuple[list[Labelled], int]:
+    """Referrals waiting for the user's organization to decide, oldest first, and how many there are.
+
+    The receiving organization is a party to each referral (the basis ``access_referral`` gives it), so the
+    listing is one read with one audit record naming every referral shown, as a search is audited.
+    """
+    waiting = ProgramReferral.objects.filter(
+        receiving_organization_id=user.organization_id, status=ReferralStatus.PENDING
+    )
+    total = waiting.count()
+    rows = list(
+        waiting.select_related("program", "patient", "referring_organization", "created_by").order_by("received_at")[
+            :limit
+        ]
+    )
+    if rows:
+        record(
+            by=user,
+            action=AuditAction.SEARCH,
+            object_type="ServiceRequest",
+            detail={
+                "basis": "referral-party",
+                "inbox": True,
+                "results": [str(r.pk) for r in rows],
+                "patients": [str(r.patient_id) for r in rows],
+            },
+        )
+    shown = [
+        Labelled(
+            item=r,
+            labels=list(r.security_labels or []),
+            notices=[] if r.referring_organization_id == user.organization_id else notices_for(r.security_labels or []),
+        )
+        for r in rows
+    ]
+    return shown, total
 
 
 def access_enrollment(user: User, enrollment_id: object) -> Labelled:

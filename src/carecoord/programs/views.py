@@ -22,10 +22,7 @@ from django.views.decorators.http import require_POST
 
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, DomainError, NotFound
-from carecoord.consents.notices import notices_for
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
 from carecoord.programs import actions
@@ -35,6 +32,7 @@ from carecoord.programs.access import (
     access_enrollment,
     access_program_record,
     access_referral,
+    access_referral_inbox,
 )
 from carecoord.programs.forms import (
     AcceptReferralForm,
@@ -300,50 +298,11 @@ def _may_decide(user: User) -> bool:
     return can(user, Capability.ENROLL)
 
 
-def access_referral_inbox(user: User, *, limit: int = INBOX_LIMIT) -> tuple[list[Labelled], int]:
-    """Referrals waiting for the user's organization to decide, oldest first, and how many there are.
-
-    The receiving organization is a party to each referral (the basis ``access_referral`` gives it), so the
-    listing is one read with one audit record naming every referral shown, as a search is audited.
-    (Belongs in ``programs/access.py`` beside ``access_referral``; kept here until that module takes it.)
-    """
-    waiting = ProgramReferral.objects.filter(
-        receiving_organization_id=user.organization_id, status=ReferralStatus.PENDING
-    )
-    total = waiting.count()
-    rows = list(
-        waiting.select_related("program", "patient", "referring_organization", "created_by").order_by("received_at")[
-            :limit
-        ]
-    )
-    if rows:
-        record(
-            by=user,
-            action=AuditAction.SEARCH,
-            object_type="ServiceRequest",
-            detail={
-                "basis": "referral-party",
-                "inbox": True,
-                "results": [str(r.pk) for r in rows],
-                "patients": [str(r.patient_id) for r in rows],
-            },
-        )
-    shown = [
-        Labelled(
-            item=r,
-            labels=list(r.security_labels or []),
-            notices=[] if r.referring_organization_id == user.organization_id else notices_for(r.security_labels or []),
-        )
-        for r in rows
-    ]
-    return shown, total
-
-
 @requires(Capability.VIEW_PATIENTS)
 def referral_inbox(request: HttpRequest) -> HttpResponse:
     """Referrals waiting for the user's organization to decide, oldest first."""
     user = staff_user(request)
-    rows, total = access_referral_inbox(user)
+    rows, total = access_referral_inbox(user, limit=INBOX_LIMIT)
     return render(
         request,
         "programs/inbox.html",
