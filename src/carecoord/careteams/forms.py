@@ -4,13 +4,14 @@ end a member's place. Rules about members live in ``careteams.actions``; these f
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from carecoord.accounts.models import Affiliation, Practitioner, Role, User
+from carecoord.accounts.models import Affiliation, Organization, Practitioner, Role, User
 from carecoord.careteams.models import CareTeamMemberRole, MemberKind
 from carecoord.consents.models import SHARING_FORMS, Consent, ConsentPartner
 from carecoord.consents.queries import current_partner, in_force
@@ -46,6 +47,14 @@ def team_organizations(patient: Patient, organization_id: Any) -> set[Any]:
     return found
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 class StaffField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         user: User = obj
@@ -67,7 +76,7 @@ class MemberForm(forms.Form):
     kind = forms.ChoiceField(
         label="Who joins the team",
         choices=[
-            (MemberKind.STAFF, "Staff of a partner organization or ours"),
+            (MemberKind.STAFF, "Staff of ours or of another organization"),
             (MemberKind.PRACTITIONER, "A clinician (doctor, nurse practitioner, therapist…)"),
             (MemberKind.RELATED_PERSON, "A caregiver or family member"),
             (MemberKind.PATIENT, "The person themself"),
@@ -81,6 +90,14 @@ class MemberForm(forms.Form):
         choices=[("", "Choose…"), *CareTeamMemberRole.choices],
         required=False,
         help_text="For a caregiver or the person, left blank means family caregiver or the person.",
+    )
+    staff_organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(),
+        label="Staff of another organization",
+        required=False,
+        empty_label="Ours, our partners and the consent's organizations",
+        help_text="Staff of an organization not on the person's sharing consent join the team but cannot open the "
+        "record until the organization is added to the consent.",
     )
     user = StaffField(queryset=User.objects.none(), label="Staff member", required=False)
     practitioner = PractitionerField(queryset=Practitioner.objects.none(), label="Clinician", required=False)
@@ -100,7 +117,10 @@ class MemberForm(forms.Form):
     def __init__(self, *args: Any, patient: Patient, organization_id: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         organizations = team_organizations(patient, organization_id)
-        self.fields["user"].queryset = staff_choices(organizations)  # type: ignore[attr-defined]
+        self.fields["staff_organization"].queryset = Organization.objects.filter(active=True).order_by("name")  # type: ignore[attr-defined]
+        chosen = self.data.get(self.add_prefix("staff_organization")) if self.is_bound else None
+        staff_from = organizations | ({chosen} if chosen and _is_uuid(chosen) else set())
+        self.fields["user"].queryset = staff_choices(staff_from)  # type: ignore[attr-defined]
         self.fields["practitioner"].queryset = practitioner_choices(organizations, patient)  # type: ignore[attr-defined]
         self.fields["contact"].queryset = patient.contacts.filter(active=True).order_by("name")  # type: ignore[attr-defined]
 

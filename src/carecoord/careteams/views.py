@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
 from carecoord.careteams.actions import MemberData, add_member, end_member
-from carecoord.careteams.forms import EndMemberForm, MemberForm
+from carecoord.careteams.forms import EndMemberForm, MemberForm, staff_choices, team_organizations
 from carecoord.careteams.models import CareTeamMember, CareTeamStatus, MemberKind
 from carecoord.common.errors import AccessDenied, DomainError, NotFound
 from carecoord.patients.access import access_patient
@@ -107,6 +107,23 @@ def add(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         {"patient": patient, "form": form, "problems": problems_of(form) if form.is_bound else []},
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+@requires(Capability.VIEW_PATIENTS)
+def staff_options(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The staff list for the add form when another organization is chosen (htmx swaps the options in)."""
+    user = staff_user(request)
+    patient = _patient(request, patient_id, "care team staff list")
+    if not may_change(user, patient):
+        raise PermissionDenied("Emergency access lets you read the record, not change the care team.")
+    chosen = request.GET.get("staff_organization", "")
+    organizations = team_organizations(patient, user.organization_id)
+    if chosen:
+        try:
+            organizations = {uuid.UUID(chosen)}
+        except ValueError:
+            raise Http404("No such organization.") from None
+    return render(request, "careteams/_staff_options.html", {"staff": staff_choices(organizations)})
 
 
 def _member_data(data: dict[str, Any], patient: Patient) -> MemberData:

@@ -133,3 +133,28 @@ def test_emergency_reader_sees_but_cannot_change(client, maria, eve_outsider):
     page = outsider.get(f"/patients/{maria.pk}/").content.decode()
     assert 'id="care-team"' in page and "Add a member" not in page
     assert outsider.post(f"/careteams/{maria.pk}/add/", {"kind": "patient"}).status_code == 403
+
+
+def test_staff_of_another_organization(alice_client, maria, eve_outsider, other_agency):
+    # Not offered by default: Eve's agency is neither ours, an affiliate, nor on the person's consent.
+    page = alice_client.get(f"/careteams/{maria.pk}/add/").content.decode()
+    assert "Eve Marsh" not in page
+    options = alice_client.get(
+        f"/careteams/{maria.pk}/staff-options/?staff_organization={other_agency.pk}", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'<option value="{eve_outsider.pk}">Eve Marsh' in options
+    response = alice_client.post(
+        f"/careteams/{maria.pk}/add/",
+        {"kind": "staff", "staff_organization": other_agency.pk, "user": eve_outsider.pk, "role": "care_manager"},
+    )
+    assert response.status_code == 302
+    member = CareTeamMember.objects.get(user=eve_outsider)
+    assert member.organization_id == other_agency.pk
+
+
+def test_staff_must_come_from_the_offered_organizations(alice_client, maria, eve_outsider):
+    response = alice_client.post(
+        f"/careteams/{maria.pk}/add/", {"kind": "staff", "user": eve_outsider.pk, "role": "care_manager"}
+    )
+    assert response.status_code == 400
+    assert not CareTeamMember.objects.exists()
