@@ -95,9 +95,10 @@ def read_all(request: HttpRequest) -> HttpResponse:
     return redirect("notifications:index")
 
 
-@login_required
 def count(request: HttpRequest) -> HttpResponse:
-    """The navigation badge alone, for htmx to refresh."""
+    """The navigation badge alone, for htmx to refresh (nothing to swap once the session has ended)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204)
     return render(
         request, "notifications/_nav_link.html", {"unread": inbox(staff_user(request), unread_only=True).count()}
     )

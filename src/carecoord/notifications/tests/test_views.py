@@ -92,3 +92,4 @@ def test_nav_count(client, alice_rn, notices):
 def test_signed_out_is_sent_to_sign_in(client):
     response = client.get("/notifications/")
     assert response.status_code == 302
+    assert client.get("/notifications/count/").status_code == 204
