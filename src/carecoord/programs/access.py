@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from carecoord.accounts.models import User
+from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, AuditOutcome
 from carecoord.common.errors import AccessDenied, NotFound
@@ -21,6 +22,8 @@ from carecoord.consents.notices import notices_for
 from carecoord.consents.queries import released_labels
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
+from carecoord.programs.board import BoardColumn, enrollment_board
+from carecoord.programs.caseload import caseload_of, unassigned_enrollments
 from carecoord.programs.models import Enrollment, OutreachAttempt, ProgramReferral, ReferralStatus, Segment
 
 
@@ -232,3 +235,75 @@ def access_consent(user: User, consent_id: object) -> Consent:
         raise NotFound(f"No consent with id {consent_id}.")
     access_patient(user, patient_id, object_type="Consent", object_id=str(key))
     return Consent.objects.prefetch_related("partners__organization").select_related("program").get(pk=key)
+
+
+# Listings of the organization's own people (board, caseloads): one audit record per page, naming who was shown.
+
+
+def _listed(user: User, object_type: str, patient_ids: list[object], **detail: object) -> None:
+    if patient_ids:
+        record(
+            by=user,
+            action=AuditAction.SEARCH,
+            object_type=object_type,
+            detail={"results": [str(p) for p in dict.fromkeys(patient_ids)], **detail},
+        )
+
+
+def access_board(user: User, *, program_code: str | None = None, mine: bool = False) -> list[BoardColumn]:
+    """The enrollment board of the user's organization (its own segments, enrollments and referrals to it)."""
+    if not can(user, Capability.VIEW_PATIENTS):
+        raise AccessDenied("Your role does not include people's records.")
+    columns = enrollment_board(
+        organization_id=user.organization_id, program_code=program_code, care_manager_id=user.pk if mine else None
+    )
+    _listed(user, "EnrollmentBoard", [card.patient_id for column in columns for card in column.cards])
+    return columns
+
+
+def _supervisor(user: User) -> None:
+    if not can(user, Capability.ASSIGN_CASELOAD):
+        raise AccessDenied("Only supervisors manage caseloads.")
+
+
+def access_waiting_enrollments(user: User, *, limit: int) -> list[Enrollment]:
+    """Enrolled people of the supervisor's organization who have no care manager yet."""
+    _supervisor(user)
+    waiting = unassigned_enrollments(organization_id=user.organization_id, limit=limit)
+    _listed(user, "Caseload", [e.patient_id for e in waiting], waiting=True)
+    return waiting
+
+
+def access_caseload_of(user: User, care_manager: User) -> list[Enrollment]:
+    """One care manager's people, for their supervisor."""
+    _supervisor(user)
+    if care_manager.organization_id != user.organization_id:
+        raise AccessDenied("That care manager is not in your organization.")
+    people = list(caseload_of(care_manager_id=care_manager.pk, organization_id=user.organization_id))
+    _listed(user, "Caseload", [e.patient_id for e in people], care_manager=str(care_manager.pk))
+    return people
+
+
+def access_enrollment_to_assign(user: User, enrollment_id: object) -> Enrollment:
+    """An enrollment of the supervisor's organization, for choosing its care manager."""
+    _supervisor(user)
+    try:
+        key = uuid.UUID(str(enrollment_id))
+    except ValueError:
+        raise NotFound(f"No enrollment with id {enrollment_id}.") from None
+    enrollment = (
+        Enrollment.objects.filter(pk=key, organization_id=user.organization_id)
+        .select_related("patient", "program", "care_manager")
+        .first()
+    )
+    if enrollment is None:
+        raise NotFound("No such enrollment with your organization.")
+    record(
+        by=user,
+        action=AuditAction.READ,
+        object_type="EpisodeOfCare",
+        object_id=str(enrollment.pk),
+        patient=enrollment.patient_id,
+        detail={"basis": "enrolling-organization", "purpose": "caseload assignment"},
+    )
+    return enrollment

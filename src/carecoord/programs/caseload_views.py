@@ -22,7 +22,8 @@ from django.views.decorators.http import require_POST
 
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability
-from carecoord.common.errors import DomainError
+from carecoord.common.errors import DomainError, NotFound
+from carecoord.programs.access import access_caseload_of, access_enrollment_to_assign, access_waiting_enrollments
 from carecoord.programs.actions import assign_care_manager, cover_caseload
 from carecoord.programs.caseload import (
     CaseloadRow,
@@ -33,7 +34,6 @@ from carecoord.programs.caseload import (
     count_unassigned,
     open_coverages,
     suggest_for,
-    unassigned_enrollments,
 )
 from carecoord.programs.caseload_forms import AssignForm, CoverageForm, ReassignForm
 from carecoord.programs.models import Enrollment, Program
@@ -169,7 +169,7 @@ def _team_context(user: User, program_code: str | None, *, everyone: bool = Fals
     # Over the limit first, then the largest caseloads (caseload_summary sorts by size).
     ordered = sorted(rows, key=lambda row: not row.over_limit)
     shown = ordered if everyone else ordered[:TEAM_SHOWN]
-    waiting = unassigned_enrollments(organization_id=user.organization_id, limit=UNASSIGNED_SHOWN)
+    waiting = access_waiting_enrollments(user, limit=UNASSIGNED_SHOWN)
     # The unfiltered summary already holds every care manager's size, limit and leave: reuse it.
     suggestions = suggest_for(waiting, limit=3, team=rows if program_code is None else None)
     labels = _acuity_labels()
@@ -207,7 +207,7 @@ def member(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     """One care manager's people, with check boxes to reassign some or all of them."""
     supervisor = staff_user(request)
     care_manager = _org_member(supervisor, user_id)
-    people = list(caseload_of(care_manager_id=care_manager.pk, organization_id=supervisor.organization_id))
+    people = access_caseload_of(supervisor, care_manager)
     staff = assignable_staff(organization_id=supervisor.organization_id).exclude(pk=care_manager.pk)
     form = ReassignForm(staff=staff, enrollment_ids=[str(e.pk) for e in people])
     return render(
@@ -221,13 +221,10 @@ def member(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
 def choose(request: HttpRequest, enrollment_id: uuid.UUID) -> HttpResponse:
     """Assign one person: more suggestions with their reasons, and everyone on the team."""
     supervisor = staff_user(request)
-    enrollment = (
-        Enrollment.objects.filter(pk=enrollment_id, organization_id=supervisor.organization_id)
-        .select_related("patient", "program", "care_manager")
-        .first()
-    )
-    if enrollment is None:
-        raise Http404("No such enrollment with your organization.")
+    try:
+        enrollment = access_enrollment_to_assign(supervisor, enrollment_id)
+    except NotFound:
+        raise Http404("No such enrollment with your organization.") from None
     staff = assignable_staff(organization_id=supervisor.organization_id)
     if enrollment.care_manager_id is not None:
         staff = staff.exclude(pk=enrollment.care_manager_id)

@@ -29,6 +29,7 @@ from carecoord.programs import actions
 from carecoord.programs.access import (
     Labelled,
     ProgramRecord,
+    access_board,
     access_enrollment,
     access_program_record,
     access_referral,
@@ -487,7 +488,7 @@ def end_enrollment(request: HttpRequest, enrollment_id: uuid.UUID) -> HttpRespon
 
 @requires(Capability.VIEW_PATIENTS)
 def board(request: HttpRequest) -> HttpResponse:
-    from carecoord.programs.board import board_programs, enrollment_board
+    from carecoord.programs.board import board_programs
 
     user = staff_user(request)
     programs = board_programs()
@@ -495,9 +496,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if code and not programs.filter(code=code).exists():
         code = ""
     mine = request.GET.get("mine") == "1"
-    columns = enrollment_board(
-        organization_id=user.organization_id, program_code=code or None, care_manager_id=user.pk if mine else None
-    )
+    columns = access_board(user, program_code=code or None, mine=mine)
     context = {"columns": columns, "programs": programs, "program_code": code, "mine": mine}
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:

@@ -14,6 +14,8 @@ register = template.Library()
 
 _EXTRA_LANGUAGES = {
     "ht": "Haitian Creole",
+    "zh": "Chinese",
+    "yue": "Cantonese",
     "yi": "Yiddish",
     "tl": "Tagalog",
     "asl": "American Sign Language",
