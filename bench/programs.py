@@ -516,7 +516,15 @@ def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
     }
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    loaded = load(args.people, args.care_managers, args.agencies)
+    if User.objects.filter(username__startswith="bench_sup_").exists():  # --keep left a loaded database
+        loaded = {
+            "supervisors": sorted(
+                User.objects.filter(username__startswith="bench_sup_").values_list("username", flat=True)
+            ),
+            "rows": 0,
+        }
+    else:
+        loaded = load(args.people, args.care_managers, args.agencies)
     load_seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -571,6 +579,7 @@ def main() -> None:
     parser.add_argument("--care-managers", type=int, default=4_500)
     parser.add_argument("--agencies", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database (and reuse it next time)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()
@@ -606,12 +615,14 @@ def main() -> None:
     results = []
     if args.database in ("postgres", "both"):
         pg = ["-h", "127.0.0.1", "-U", "root"]
-        subprocess.run(["dropdb", *pg, "--if-exists", PG_DATABASE], check=True)
-        subprocess.run(["createdb", *pg, PG_DATABASE], check=True)
+        if not args.keep:
+            subprocess.run(["dropdb", *pg, "--if-exists", PG_DATABASE], check=True)
+        subprocess.run(["createdb", *pg, PG_DATABASE], check=False, capture_output=True)
         try:
             results.append(run("PostgreSQL", PG_URL))
         finally:
-            subprocess.run(["dropdb", *pg, "--if-exists", PG_DATABASE], check=False)
+            if not args.keep:
+                subprocess.run(["dropdb", *pg, "--if-exists", PG_DATABASE], check=False)
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="carecoord-bench-") as directory:
             results.append(run("SQLite", f"sqlite:///{directory}/programs.sqlite3"))

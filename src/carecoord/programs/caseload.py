@@ -160,7 +160,7 @@ def caseload_summary(*, organization_id: uuid.UUID | str, program_code: str | No
         _open_enrollments(org, program_code)
         .filter(care_manager__isnull=False)
         .values("care_manager_id", "program_id", "acuity")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # no id: the count reads only the enrollment_org_caseload index
         .order_by()
     )
     strays: set[Any] = set()

@@ -318,7 +318,17 @@ class Enrollment(models.Model):
         ordering = ["-start_date"]
         indexes = [
             models.Index(fields=["care_manager", "status"], name="enrollment_caseload"),
-            models.Index(fields=["organization", "status", "program"], name="enrollment_org_status"),
+            # The supervisor's caseload counts (grouped by care manager, program and acuity) read only this index.
+            models.Index(
+                fields=["organization", "status", "care_manager", "program", "acuity"], name="enrollment_org_caseload"
+            ),
+            # The board's enrolled column: newest first, and people still without a care manager.
+            models.Index(fields=["organization", "start_date"], name="enrollment_org_start"),
+            models.Index(
+                fields=["organization", "start_date"],
+                condition=models.Q(care_manager__isnull=True),
+                name="enrollment_unassigned",
+            ),
             models.Index(fields=["patient", "program"], name="enrollment_patient"),
         ]
 

@@ -177,7 +177,7 @@ def test_closed_window(pipeline, agency):
 
 
 def test_query_count_does_not_grow_with_people(pipeline, agency, django_assert_max_num_queries):
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         enrollment_board(organization_id=agency.pk)
 
 
