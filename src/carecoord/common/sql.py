@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
@@ -80,3 +81,23 @@ def model_from_row(model: type[models.Model], values: Sequence[Any]) -> Any:
             value = function(value, expression, connection)
         converted.append(value)
     return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)
+
+
+@contextmanager
+def custom_plans() -> Iterator[None]:
+    """PostgreSQL plans each statement for its own parameters inside the block, even when prepared.
+
+    After a few executions PostgreSQL may switch a prepared statement to a generic plan; for statements with
+    correlated subqueries over one organization's rows (the enrollment board) that plan can be several times
+    slower. SQLite has nothing to change.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET plan_cache_mode")

@@ -17,6 +17,7 @@ from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, AuditOutcome
 from carecoord.common.errors import AccessDenied, NotFound
+from carecoord.common.sql import custom_plans
 from carecoord.consents.models import Consent
 from carecoord.consents.notices import notices_for
 from carecoord.consents.queries import released_labels
@@ -250,13 +251,19 @@ def _listed(user: User, object_type: str, patient_ids: list[object], **detail: o
         )
 
 
-def access_board(user: User, *, program_code: str | None = None, mine: bool = False) -> list[BoardColumn]:
+def access_board(
+    user: User, *, program_code: str | None = None, mine: bool = False, limit: int = 50
+) -> list[BoardColumn]:
     """The enrollment board of the user's organization (its own segments, enrollments and referrals to it)."""
     if not can(user, Capability.VIEW_PATIENTS):
         raise AccessDenied("Your role does not include people's records.")
-    columns = enrollment_board(
-        organization_id=user.organization_id, program_code=program_code, care_manager_id=user.pk if mine else None
-    )
+    with custom_plans():
+        columns = enrollment_board(
+            organization_id=user.organization_id,
+            program_code=program_code,
+            care_manager_id=user.pk if mine else None,
+            limit=limit,
+        )
     _listed(user, "EnrollmentBoard", [card.patient_id for column in columns for card in column.cards])
     return columns
 

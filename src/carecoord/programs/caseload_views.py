@@ -41,8 +41,8 @@ from carecoord.web.decorators import requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
 from carecoord.web.templatetags.carecoord import day, dob, language_name, relative
 
-UNASSIGNED_SHOWN = 50
-TEAM_SHOWN = 100  # rows of the team table before "show everyone" (a large agency has hundreds of staff)
+UNASSIGNED_SHOWN = 25
+TEAM_SHOWN = 50  # rows of the team table before "show everyone" (a large agency has hundreds of staff)
 
 
 def _acuity_labels() -> dict[str, str]:

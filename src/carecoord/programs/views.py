@@ -35,6 +35,7 @@ from carecoord.programs.access import (
     access_referral,
     access_referral_inbox,
 )
+from carecoord.programs.board import BoardColumn
 from carecoord.programs.forms import (
     AcceptReferralForm,
     ClaimMonthForm,
@@ -55,8 +56,11 @@ from carecoord.programs.models import (
 from carecoord.programs.rules import OutreachStanding, OutreachVerdict, outreach_standing
 from carecoord.web.decorators import requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
+from carecoord.web.templatetags.carecoord import day, dob
 
 INBOX_LIMIT = 50
+BOARD_CARDS = 25  # per column: the board is the pipeline at a glance; counts say how many more
+_ZERO = uuid.UUID(int=0)
 _OPEN = (EnrollmentStatus.ACTIVE, EnrollmentStatus.ON_HOLD)
 
 
@@ -486,6 +490,44 @@ def end_enrollment(request: HttpRequest, enrollment_id: uuid.UUID) -> HttpRespon
 # The enrollment board -------------------------------------------------------------------------------------------
 
 
+_WARNING_WORDS = ("needed", "missing", "limit", "pause")
+
+
+@dataclass(frozen=True)
+class _CardLine:
+    """A board card as the page prints it: every value already a string (a large board has 250 cards)."""
+
+    url: str
+    name: str
+    meta: str
+    care_manager: str
+    since: str
+    rule_status: str
+    badges: list[tuple[str, bool]]  # (text, is a warning)
+
+
+def _board_column(column: BoardColumn) -> dict[str, Any]:
+    chart = reverse("web:chart", args=[_ZERO]).replace(str(_ZERO), "{}") + "#programs"
+    cards = []
+    for card in column.cards:
+        meta = f"born {dob(card.birth_date)} · {card.program_name}" if card.birth_date else card.program_name
+        badges = [
+            (flag, any(word in flag for word in _WARNING_WORDS)) for flag in card.flags if flag not in card.rule_status
+        ]
+        cards.append(
+            _CardLine(
+                url=chart.format(card.patient_id),
+                name=card.name,
+                meta=meta,
+                care_manager=card.care_manager_name,
+                since=day(card.since) if card.since else "",
+                rule_status=card.rule_status,
+                badges=badges,
+            )
+        )
+    return {"stage": column.stage, "label": column.label, "count": column.count, "cards": cards}
+
+
 @requires(Capability.VIEW_PATIENTS)
 def board(request: HttpRequest) -> HttpResponse:
     from carecoord.programs.board import board_programs
@@ -496,7 +538,8 @@ def board(request: HttpRequest) -> HttpResponse:
     if code and not programs.filter(code=code).exists():
         code = ""
     mine = request.GET.get("mine") == "1"
-    columns = access_board(user, program_code=code or None, mine=mine)
+    board = access_board(user, program_code=code or None, mine=mine, limit=BOARD_CARDS)
+    columns = [_board_column(column) for column in board]
     context = {"columns": columns, "programs": programs, "program_code": code, "mine": mine}
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:
