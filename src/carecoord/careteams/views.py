@@ -24,10 +24,10 @@ from carecoord.accounts.permissions import Capability, can
 from carecoord.careteams.actions import MemberData, add_member, end_member
 from carecoord.careteams.forms import EndMemberForm, MemberForm, staff_choices, team_organizations
 from carecoord.careteams.models import CareTeamMember, CareTeamStatus, MemberKind
-from carecoord.common.errors import AccessDenied, DomainError, NotFound
+from carecoord.common.errors import DomainError
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
-from carecoord.web.decorators import requires, staff_user
+from carecoord.web.decorators import is_htmx, page_fetch, requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
 
 
@@ -60,16 +60,7 @@ def panel_context(patient: Patient, user: User) -> dict[str, Any]:
 
 
 def _patient(request: HttpRequest, patient_id: uuid.UUID, purpose: str) -> Patient:
-    try:
-        return access_patient(staff_user(request), patient_id, detail={"purpose": purpose})
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return page_fetch(access_patient, staff_user(request), patient_id, detail={"purpose": purpose})
 
 
 def _chart(patient: Patient) -> str:
@@ -80,7 +71,7 @@ def _chart(patient: Patient) -> str:
 def panel(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """The panel alone (htmx refreshes it in place); without htmx, the chart."""
     patient = _patient(request, patient_id, "care team")
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return redirect(_chart(patient))
     return render(request, "careteams/_panel.html", panel_context(patient, staff_user(request)))
 
@@ -174,7 +165,7 @@ def end(request: HttpRequest, patient_id: uuid.UUID, member_id: int) -> HttpResp
         error = "Say why they leave the team."
     else:
         end_member(member=member, by=user, reason=form.cleaned_data["reason"])
-    if _is_htmx(request):
+    if is_htmx(request):
         context = panel_context(patient, user)
         context.update(
             {

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from carecoord.accounts.models import Organization
 from carecoord.accounts.permissions import Capability, can
-from carecoord.common.errors import AccessDenied, DomainError, NotFound
+from carecoord.common.errors import AccessDenied, DomainError
 from carecoord.consents import actions
 from carecoord.consents.forms import (
     AddPartnerForm,
@@ -33,7 +33,7 @@ from carecoord.consents.queries import consents_in_force, current_partner
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
 from carecoord.programs.access import access_consent, access_program_record
-from carecoord.web.decorators import requires, staff_user
+from carecoord.web.decorators import page_fetch, requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
 
 
@@ -80,21 +80,11 @@ def consent_status(patient: Patient) -> list[Badge]:
 
 
 def _patient(request: HttpRequest, patient_id: uuid.UUID, **detail: Any) -> Patient:
-    try:
-        return access_patient(staff_user(request), patient_id, detail=detail or None)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
+    return page_fetch(access_patient, staff_user(request), patient_id, detail=detail or None)
 
 
 def _consent(request: HttpRequest, consent_id: uuid.UUID) -> Consent:
-    try:
-        return access_consent(staff_user(request), consent_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
+    return page_fetch(access_consent, staff_user(request), consent_id)
 
 
 def _status(form: Any) -> int:
@@ -104,12 +94,7 @@ def _status(form: Any) -> int:
 @requires(Capability.VIEW_PATIENTS)
 def consent_list(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
-    try:
-        record = access_program_record(user, patient_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
+    record = page_fetch(access_program_record, user, patient_id)
     sharing_in_force = consents_in_force(patient_id).filter(form__in=SHARING_FORMS).exists()
     return render(
         request,

@@ -18,14 +18,10 @@ from carecoord.common.errors import AccessDenied
 from carecoord.notifications.actions import mark_read
 from carecoord.notifications.models import Notification
 from carecoord.notifications.queries import inbox
-from carecoord.web.decorators import staff_user
+from carecoord.web.decorators import is_htmx, staff_user
 
 READ_SHOWN = 50
 UNREAD_SHOWN = 200
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _notice(request: HttpRequest, notice_id: uuid.UUID) -> Notification:
@@ -76,7 +72,7 @@ def read(request: HttpRequest, notice_id: uuid.UUID) -> HttpResponse:
         mark_read(notice=notice, by=staff_user(request))
     except AccessDenied as error:
         raise PermissionDenied(error.message) from None
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "notifications/_item.html", {"n": notice, "just_read": True})
     return redirect("notifications:index")
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
-from carecoord.common.errors import AccessDenied, DomainError, NotFound
+from carecoord.common.errors import AccessDenied, DomainError
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
 from carecoord.programs import actions
@@ -54,7 +54,7 @@ from carecoord.programs.models import (
     SegmentKind,
 )
 from carecoord.programs.rules import OutreachStanding, OutreachVerdict, outreach_standing
-from carecoord.web.decorators import requires, staff_user
+from carecoord.web.decorators import is_htmx, page_fetch, requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
 from carecoord.web.templatetags.carecoord import day, dob
 
@@ -64,27 +64,13 @@ _ZERO = uuid.UUID(int=0)
 _OPEN = (EnrollmentStatus.ACTIVE, EnrollmentStatus.ON_HOLD)
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
 def _patient(request: HttpRequest, patient_id: uuid.UUID, **detail: Any) -> Patient:
     """The person through the access rule; 404 or the 403 page (via PermissionDenied) otherwise."""
-    try:
-        return access_patient(staff_user(request), patient_id, detail=detail or None)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
+    return page_fetch(access_patient, staff_user(request), patient_id, detail=detail or None)
 
 
 def _record(request: HttpRequest, patient_id: uuid.UUID) -> ProgramRecord:
-    try:
-        return access_program_record(staff_user(request), patient_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
+    return page_fetch(access_program_record, staff_user(request), patient_id)
 
 
 def _chart(patient_id: object, anchor: str = "programs") -> str:
@@ -206,7 +192,7 @@ def log_attempt(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             add_domain_error(form, error)
         else:
             message = f"Outreach attempt logged for {data['program'].name}."
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 messages.success(request, message)
                 return redirect(_chart(patient_id, "outreach"))
             context = section_context(request, _record(request, patient_id))
@@ -214,7 +200,7 @@ def log_attempt(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             return _section(request, context)
     context = section_context(request, record, attempt_form=form)
     context["problems"] = problems_of(form)
-    if _is_htmx(request):
+    if is_htmx(request):
         return _section(request, context)
     return render(
         request,
@@ -246,14 +232,14 @@ def claim_month(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             text = (
                 f"{label}: billable outreach month." if judged.billable else f"{label}: not billable. {judged.reason}"
             )
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 (messages.success if judged.billable else messages.warning)(request, text)
                 return redirect(_chart(patient_id, "outreach"))
             form = ClaimMonthForm(programs=choices.filter(code__in=[p.code for p in current]))
             record = _record(request, patient_id)
     context = section_context(request, record, claim_form=form, verdict=verdict)
     context["problems"] = problems_of(form)
-    if _is_htmx(request):
+    if is_htmx(request):
         return _section(request, context)
     return render(
         request,
@@ -322,12 +308,7 @@ def referral_inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _referral(request: HttpRequest, referral_id: uuid.UUID) -> Labelled:
-    try:
-        return access_referral(staff_user(request), referral_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
+    return page_fetch(access_referral, staff_user(request), referral_id)
 
 
 @requires(Capability.VIEW_PATIENTS)
@@ -457,12 +438,7 @@ def enroll(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 @requires(Capability.ENROLL)
 def end_enrollment(request: HttpRequest, enrollment_id: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
-    try:
-        shown = access_enrollment(user, enrollment_id)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except AccessDenied as error:
-        raise PermissionDenied(error.message) from None
+    shown = page_fetch(access_enrollment, user, enrollment_id)
     enrollment = shown.item
     assert isinstance(enrollment, Enrollment)
     if enrollment.organization_id != user.organization_id:

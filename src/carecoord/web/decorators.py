@@ -8,12 +8,14 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
+from carecoord.common.errors import AccessDenied, NotFound
 
 View = TypeVar("View", bound=Callable[..., Any])
+T = TypeVar("T")
 
 _DENIED = {
     Capability.VIEW_PATIENTS: "Your role does not include people's records.",
@@ -43,3 +45,18 @@ def requires(capability: Capability) -> Callable[[View], View]:
         return cast(View, login_required(wrapped))
 
     return decorate
+
+
+def page_fetch(fetch: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run an ``access_*`` fetch for a page: NotFound becomes 404, AccessDenied the 403 page with its reason."""
+    try:
+        return fetch(*args, **kwargs)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except AccessDenied as error:
+        raise PermissionDenied(error.message) from None
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """The request came from htmx (a fragment swap, not a whole page)."""
+    return request.headers.get("HX-Request") == "true"
