@@ -15,7 +15,9 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from carecoord.fhir.exchange import FhirRequest
+from carecoord.audit.actions import record
+from carecoord.audit.models import AuditAction
+from carecoord.fhir.exchange import FhirRequest, FhirResponse
 from carecoord.fhir.outcome import bad_request
 from carecoord.fhir.registry import COMMON_PARAMS, ResourceType, SearchParam
 
@@ -238,3 +240,26 @@ def page(rows: QuerySet[Any], query: SearchQuery) -> tuple[list[Any], int]:
     if query.count == 0:
         return [], total
     return list(rows[query.offset : query.offset + query.count]), total
+
+
+def audited_searchset(
+    request: FhirRequest,
+    resource_type: str,
+    query: SearchQuery,
+    resources: list[dict[str, Any]],
+    total: int,
+    **detail: Any,
+) -> FhirResponse:
+    """The searchset Bundle of a search over people's records, after the audit record naming what it returned."""
+    record(
+        by=request.authenticated_user,
+        action=AuditAction.SEARCH,
+        object_type=resource_type,
+        detail={
+            "query": request.query_string[:500],
+            "total": total,
+            "results": [resource["id"] for resource in resources],
+            **detail,
+        },
+    )
+    return FhirResponse(body=searchset(request, resource_type, query, resources, total))

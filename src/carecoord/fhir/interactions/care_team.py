@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.db.models import Q
 
 from carecoord.accounts.queries import as_uuid
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction
 from carecoord.careteams.access import access_care_team, care_teams_with_members
 from carecoord.careteams.models import CareTeamMember, MemberKind
 from carecoord.fhir.exchange import FhirRequest, FhirResponse
@@ -14,7 +12,15 @@ from carecoord.fhir.interactions.organization import id_condition
 from carecoord.fhir.interactions.scope import not_kept, patient_condition, people
 from carecoord.fhir.mapping.care_team import care_team_resource
 from carecoord.fhir.registry import ResourceType, SearchParam
-from carecoord.fhir.search import FilterBuilder, apply_criteria, order, page, parse_query, searchset, token
+from carecoord.fhir.search import (
+    FilterBuilder,
+    apply_criteria,
+    audited_searchset,
+    order,
+    page,
+    parse_query,
+    token,
+)
 
 
 def read(request: FhirRequest, team_id: str) -> FhirResponse:
@@ -63,13 +69,7 @@ def search(request: FhirRequest) -> FhirResponse:
     rows = apply_criteria(care_teams_with_members().filter(scope.condition(user)), query, _BUILDERS)
     found, total = page(order(rows, query, {}, ("patient_id", "created_at")), query)
     resources = [care_team_resource(t) for t in found]
-    record(
-        by=user,
-        action=AuditAction.SEARCH,
-        object_type="CareTeam",
-        detail={"query": request.query_string[:500], "total": total, "results": [r["id"] for r in resources]},
-    )
-    return FhirResponse(body=searchset(request, "CareTeam", query, resources, total))
+    return audited_searchset(request, "CareTeam", query, resources, total)
 
 
 RESOURCE = ResourceType(

@@ -20,7 +20,6 @@ from fhir.resources.R4B.consent import Consent as ConsentModel
 
 from carecoord.accounts.models import Organization, User
 from carecoord.accounts.queries import as_uuid, get_organization, get_practitioner
-from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.consents.actions import ConsentData, record_consent
 from carecoord.consents.models import Consent, ConsentForm, ConsentPartner, SecurityLabel, SignerKind
@@ -43,12 +42,12 @@ from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import (
     FilterBuilder,
     apply_criteria,
+    audited_searchset,
     date_condition,
     order,
     page,
     parse_query,
     reference_id,
-    searchset,
     token,
 )
 from carecoord.patients.access import access_contact, access_patient
@@ -258,13 +257,7 @@ def search(request: FhirRequest) -> FhirResponse:
     rows = rows.select_related("organization", "recorded_by").prefetch_related("partners__organization")
     found, total = page(order(rows, query, _SORTS, ("-signed_on", "-recorded_at")), query)
     resources = [consent_resource(c) for c in found]
-    record(
-        by=user,
-        action=AuditAction.SEARCH,
-        object_type="Consent",
-        detail={"query": request.query_string[:500], "total": total, "results": [r["id"] for r in resources]},
-    )
-    return FhirResponse(body=searchset(request, "Consent", query, resources, total))
+    return audited_searchset(request, "Consent", query, resources, total)
 
 
 RESOURCE = ResourceType(

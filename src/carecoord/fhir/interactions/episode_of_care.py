@@ -20,7 +20,6 @@ from fhir.resources.R4B.episodeofcare import EpisodeOfCare as EpisodeOfCareModel
 
 from carecoord.accounts.models import User
 from carecoord.accounts.queries import as_uuid, get_practitioner, get_practitioner_role
-from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, ValidationFailed, VersionConflict
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
@@ -37,12 +36,12 @@ from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import (
     FilterBuilder,
     apply_criteria,
+    audited_searchset,
     date_condition,
     order,
     page,
     parse_query,
     reference_id,
-    searchset,
     split_prefix,
     token,
 )
@@ -344,18 +343,7 @@ def search(request: FhirRequest) -> FhirResponse:
         )
         for e in found
     ]
-    record(
-        by=user,
-        action=AuditAction.SEARCH,
-        object_type="EpisodeOfCare",
-        detail={
-            "query": request.query_string[:500],
-            "total": total,
-            "results": [r["id"] for r in resources],
-            "withheld": gate.withheld,
-        },
-    )
-    return FhirResponse(body=searchset(request, "EpisodeOfCare", query, resources, total))
+    return audited_searchset(request, "EpisodeOfCare", query, resources, total, withheld=gate.withheld)
 
 
 RESOURCE = ResourceType(

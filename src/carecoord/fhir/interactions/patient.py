@@ -9,7 +9,6 @@ from django.db.models import Q, QuerySet
 from fhir.resources.R4B.patient import Patient as PatientModel
 
 from carecoord.accounts.queries import organization_exists, practitioner_exists
-from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.common.errors import NotFound, ValidationFailed
 from carecoord.common.text import digits, fold, name_tokens
@@ -21,11 +20,11 @@ from carecoord.fhir.registry import COMMON_PARAMS, ResourceType, SearchParam
 from carecoord.fhir.search import (
     FilterBuilder,
     apply_criteria,
+    audited_searchset,
     date_condition,
     order,
     page,
     parse_query,
-    searchset,
     token,
 )
 from carecoord.patients.access import access_patient, access_patient_version, visible_patients
@@ -295,13 +294,7 @@ def search(request: FhirRequest) -> FhirResponse:
     rows = order(rows, query, _SORTS, ("family_folded", "given_folded", "birth_date"))
     patients, total = page(rows.only("id", "version"), query)
     snapshots = _current_snapshots(patients)
-    record(
-        by=user,
-        action=AuditAction.SEARCH,
-        object_type="Patient",
-        detail={"query": request.query_string[:500], "total": total, "results": [s["id"] for s in snapshots]},
-    )
-    return FhirResponse(body=searchset(request, "Patient", query, [patient_resource(s) for s in snapshots], total))
+    return audited_searchset(request, "Patient", query, [patient_resource(s) for s in snapshots], total)
 
 
 RESOURCE = ResourceType(

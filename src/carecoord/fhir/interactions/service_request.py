@@ -11,8 +11,6 @@ from django.db.models import Q
 
 from carecoord.accounts.models import User
 from carecoord.accounts.queries import as_uuid
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied
 from carecoord.consents.notices import notices_for
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
@@ -24,12 +22,12 @@ from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import (
     FilterBuilder,
     apply_criteria,
+    audited_searchset,
     date_condition,
     order,
     page,
     parse_query,
     reference_id,
-    searchset,
     token,
 )
 from carecoord.programs.access import Labelled, access_referral
@@ -99,18 +97,7 @@ def search(request: FhirRequest) -> FhirResponse:
     rows = gate.rows.select_related("program", "referring_organization", "receiving_organization")
     found, total = page(order(rows, query, _SORTS, ("-received_at",)), query)
     resources = [service_request_resource(_shown(user, r, gate.shown)) for r in found]
-    record(
-        by=user,
-        action=AuditAction.SEARCH,
-        object_type="ServiceRequest",
-        detail={
-            "query": request.query_string[:500],
-            "total": total,
-            "results": [r["id"] for r in resources],
-            "withheld": gate.withheld,
-        },
-    )
-    return FhirResponse(body=searchset(request, "ServiceRequest", query, resources, total))
+    return audited_searchset(request, "ServiceRequest", query, resources, total, withheld=gate.withheld)
 
 
 RESOURCE = ResourceType(
