@@ -93,7 +93,7 @@ def _validate(patient: Patient, data: ConsentData) -> None:
                 f"add them later with the person's initials and the date: {', '.join(excluded)}.",
             )
     if data.form == ConsentForm.DOH_5201 and data.signer_kind == SignerKind.PERSON and patient.birth_date:
-        age = _age(patient.birth_date, data.signed_on)
+        age = patient.age(data.signed_on)
         if age < 18:
             fail("signer_kind", "A parent, guardian or legally authorized representative signs DOH-5201 for a child.")
     if data.form == ConsentForm.PART_2:
@@ -113,10 +113,6 @@ def _validate(patient: Patient, data: ConsentData) -> None:
             fail("revocation_explained", "The person must be told of the right to revoke in writing.")
     if errors:
         raise ValidationFailed("The consent is incomplete.", errors=errors)
-
-
-def _age(born: datetime.date, on: datetime.date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _require(by: User, patient: Patient) -> None:

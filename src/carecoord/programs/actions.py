@@ -17,6 +17,7 @@ from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, DomainError, ValidationFailed
+from carecoord.consents.models import SHARING_FORMS
 from carecoord.notifications.actions import notify
 from carecoord.notifications.models import NotificationKind
 from carecoord.patients.models import Patient
@@ -26,9 +27,11 @@ from carecoord.programs.models import (
     EnrollmentEndReason,
     EnrollmentStatus,
     OutreachAttempt,
+    OutreachDirection,
     OutreachMethod,
     OutreachMonth,
     OutreachMonthStatus,
+    OutreachOutcome,
     Program,
     ProgramReferral,
     ReferralSource,
@@ -263,8 +266,6 @@ def record_outreach_attempt(*, patient: Patient, program: Program, data: Attempt
     errors: dict[str, list[str]] = {}
     if data.method not in OutreachMethod.values:
         errors["method"] = [f"Unknown method {data.method!r}."]
-    from carecoord.programs.models import OutreachDirection, OutreachOutcome
-
     if data.outcome not in OutreachOutcome.values:
         errors["outcome"] = [f"Unknown outcome {data.outcome!r}."]
     if data.direction not in OutreachDirection.values:
@@ -351,10 +352,6 @@ class ConsentRequired(DomainError):
     status = 422
 
 
-def _age(born: datetime.date, on: datetime.date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 def enroll(
     *,
     patient: Patient,
@@ -378,7 +375,7 @@ def enroll(
     if not program.active:
         raise DomainError(f"{program} is not enrolling.", code="program-inactive")
     if patient.birth_date is not None:
-        age = _age(patient.birth_date, start)
+        age = patient.age(start)
         if program.min_age is not None and age < program.min_age:
             raise DomainError(f"{program} enrolls people aged {program.min_age} and over.", code="not-eligible")
         if program.max_age is not None and age > program.max_age:
@@ -538,7 +535,7 @@ def end_enrollments_for_withdrawal(*, patient: Patient, on: datetime.date, by: U
     for enrollment in Enrollment.objects.filter(
         patient=patient, status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.ON_HOLD], consent__isnull=False
     ).select_related("segment"):
-        if enrollment.consent is not None and enrollment.consent.form in ("DOH-5055", "DOH-5201"):
+        if enrollment.consent is not None and enrollment.consent.form in SHARING_FORMS:
             _end_enrollment(
                 enrollment=enrollment,
                 end_date=max(on, enrollment.start_date),
