@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "carecoord.programs",
     "carecoord.consents",
     "carecoord.notifications",
+    "carecoord.clinical",
+    "carecoord.assessments",
     "carecoord.fhir",
     "carecoord.web",
     "carecoord.demo",

@@ -1,0 +1,1 @@
+"""Assessments and screening: questionnaires, responses, validated instruments and their scoring."""

@@ -1,0 +1,1 @@
+"""Clinical facts about a person: conditions, encounters, observations, and the risk scores derived from them."""
