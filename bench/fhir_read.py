@@ -191,7 +191,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=1, help="server threads per worker")
+    parser.add_argument("--threads", type=int, default=2, help="server threads per worker (as `carecoord serve`)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("This benchmark needs wrk: apt-get install wrk (make bench installs it).")

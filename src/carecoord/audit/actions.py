@@ -133,31 +133,76 @@ def record(
     """Append one record to the audit trail."""
     origin = current_origin()
     patient_id = patient if isinstance(patient, uuid.UUID) or patient is None else patient.pk
+    values: dict[str, Any] = {
+        "recorded_at": timezone.now(),
+        "user_id": by.pk if by is not None else None,
+        "username": (by.username if by is not None else username)[:150],
+        "organization_id": by.organization_id if by is not None else None,
+        "role": by.role if by is not None else "",
+        "patient_id": patient_id,
+        "object_type": object_type,
+        "object_id": str(object_id)[:64],
+        "action": action,
+        "outcome": outcome,
+        "purpose": purpose,
+        "channel": origin.channel,
+        "client_address": origin.client_address,
+        "request_id": origin.request_id,
+        "detail": detail or {},
+    }
+    if connection.vendor == "postgresql":
+        return _append_in_database(values)
     with transaction.atomic():
         _lock_chain()
         last = fetch_one(_last_sql(), [])
-        values: dict[str, Any] = {
-            "id": (last[0] + 1) if last else 1,
-            "recorded_at": timezone.now(),
-            "user_id": by.pk if by is not None else None,
-            "username": (by.username if by is not None else username)[:150],
-            "organization_id": by.organization_id if by is not None else None,
-            "role": by.role if by is not None else "",
-            "patient_id": patient_id,
-            "object_type": object_type,
-            "object_id": str(object_id)[:64],
-            "action": action,
-            "outcome": outcome,
-            "purpose": purpose,
-            "channel": origin.channel,
-            "client_address": origin.client_address,
-            "request_id": origin.request_id,
-            "detail": detail or {},
-            "previous_hash": last[1] if last else GENESIS_HASH,
-        }
+        values["id"] = (last[0] + 1) if last else 1
+        values["previous_hash"] = last[1] if last else GENESIS_HASH
         values["hash"] = hash_of(values, values["previous_hash"])
         _insert(values)
     return Appended(pk=values["id"], hash=values["hash"])
+
+
+def _around_id(values: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The hashed content serialised as ``hash_of`` does, in two pieces around the (not yet known) id."""
+    before = {name: _canonical(values[name]) for name in HASHED_FIELDS if name < "id"}
+    after = {name: _canonical(values[name]) for name in HASHED_FIELDS if name > "id"}
+    head = orjson.dumps(before, option=orjson.OPT_SORT_KEYS)[:-1] + b',"id":'
+    tail = b"," + orjson.dumps(after, option=orjson.OPT_SORT_KEYS)[1:]
+    return head, tail
+
+
+_APPEND_SQL = "SELECT appended_id, appended_hash FROM carecoord_audit_append(" + ", ".join(["%s"] * 18) + ")"
+
+
+def _append_in_database(values: dict[str, Any]) -> Appended:
+    """PostgreSQL: one statement (lock, last record, hash, insert) in the function of migration 0002, instead of
+    five round trips (begin, lock, read, insert, commit) on every audited read."""
+    head, tail = _around_id(values)
+    row = fetch_one(
+        _APPEND_SQL,
+        [
+            _CHAIN_LOCK_KEY,
+            head,
+            tail,
+            values["recorded_at"],
+            values["user_id"],
+            values["username"],
+            values["organization_id"],
+            values["role"],
+            values["patient_id"],
+            values["object_type"],
+            values["object_id"],
+            values["action"],
+            values["outcome"],
+            values["purpose"],
+            values["channel"],
+            values["client_address"],
+            values["request_id"],
+            orjson.dumps(values["detail"]).decode(),
+        ],
+    )
+    assert row is not None
+    return Appended(pk=row[0], hash=row[1])
 
 
 def break_glass(*, user: User, patient: Patient, reason: str) -> BreakGlassGrant:

@@ -102,3 +102,29 @@ def test_concurrent_appends_keep_one_unbroken_chain(transactional_db, alice_rn):
     assert AuditRecord.objects.count() == before + 80
     report = verify_chain()
     assert report.ok, report.problem
+
+
+def test_hashes_hold_for_any_content(capsys, monkeypatch, alice_rn, maria):
+    """Text outside ASCII, quotes, nested and empty details, no user, no patient, ids past one digit: the hash
+    stored (on PostgreSQL computed inside the database) is the one verify computes in Python."""
+    details = [
+        {"reason": 'Señora "Ñúñez" — 日本語 \\ \n tab\t'},
+        {"b": {"z": [1, 2.5, None, True], "a": "x"}, "a": []},
+        {},
+        {"emoji": "🩺", "n": 10**15},
+    ]
+    for n in range(12):
+        record(
+            by=alice_rn if n % 3 else None,
+            username="system" if n % 3 == 0 else "",
+            action="read",
+            object_type="Patient",
+            object_id=str(maria.pk),
+            patient=maria if n % 2 else None,
+            detail=details[n % len(details)],
+        )
+    code, out, _ = verify(capsys, monkeypatch)
+    assert code == 0, out
+    assert f"{AuditRecord.objects.count()} records verified" in out
+    stored = AuditRecord.objects.order_by("-id").first()
+    assert stored is not None and stored.detail == details[11 % len(details)]
