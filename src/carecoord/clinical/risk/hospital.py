@@ -37,6 +37,7 @@ def _lab(
     *,
     key: str,
     label: str,
+    what: str,
     codes: tuple[str, ...],
     units: dict[str, Decimal],
     below: Decimal,
@@ -46,7 +47,7 @@ def _lab(
     end = encounter.period_end or timezone.now()
     result = last_result(encounter.patient_id, codes=codes, start=encounter.period_start, end=end)
     if result is None:
-        return Component(key, label, None, None, points, note=f"No {label.lower()} result recorded during the stay.")
+        return Component(key, label, None, None, points, note=f"No {what} result recorded during the stay.")
     given = result.value_ucum or result.value_unit
     factor = units.get(given)
     source = (f"Observation/{result.pk}",)
@@ -68,6 +69,7 @@ def hospital_for_encounter(encounter: Encounter, *, los_inclusive: bool = tables
         encounter,
         key="H",
         label="Hemoglobin at discharge",
+        what="hemoglobin",
         codes=tables.HEMOGLOBIN_CODES,
         units=tables.HEMOGLOBIN_UNITS,
         below=tables.HOSPITAL_HEMOGLOBIN_BELOW,
@@ -94,6 +96,7 @@ def hospital_for_encounter(encounter: Encounter, *, los_inclusive: bool = tables
         encounter,
         key="S",
         label="Sodium at discharge",
+        what="sodium",
         codes=tables.SODIUM_CODES,
         units=tables.SODIUM_UNITS,
         below=tables.HOSPITAL_SODIUM_BELOW,

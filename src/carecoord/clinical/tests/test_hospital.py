@@ -149,8 +149,8 @@ def test_missing_laboratory_results_are_unknown_not_zero(maria, alice_rn):
     assert score.total == 0 and score.highest == 2 and score.band == "low"  # low whatever the results
     assert not score.complete
     assert score.missing == (
-        "Hemoglobin at discharge: No hemoglobin at discharge result recorded during the stay.",
-        "Sodium at discharge: No sodium at discharge result recorded during the stay.",
+        "Hemoglobin at discharge: No hemoglobin result recorded during the stay.",
+        "Sodium at discharge: No sodium result recorded during the stay.",
     )
     _prior_admissions(maria, alice_rn, 2)
     later = hospital_for_encounter(_index(maria, alice_rn, days=4, start=ADMITTED + 10 * DAY, priority="EM"))
