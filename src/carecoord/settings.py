@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "carecoord.notifications",
     "carecoord.clinical",
     "carecoord.assessments",
+    "carecoord.tasks",
     "carecoord.fhir",
     "carecoord.web",
     "carecoord.demo",
