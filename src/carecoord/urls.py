@@ -13,5 +13,6 @@ urlpatterns = [
     path("consents/", include("carecoord.consents.urls")),
     path("careteams/", include("carecoord.careteams.urls")),
     path("notifications/", include("carecoord.notifications.urls")),
+    path("tasks/", include("carecoord.tasks.urls")),
     path("", include("carecoord.web.urls")),
 ]

@@ -13,6 +13,7 @@ from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, NotFound
 from carecoord.patients.access import access_patient, visible_patients
+from carecoord.patients.models import Patient
 from carecoord.tasks.models import OPEN_STATUSES, Task
 from carecoord.tasks.queries import work_list
 
@@ -77,6 +78,12 @@ def access_work_list(user: User, *, limit: int = 200) -> list[Task]:
 def access_patient_tasks(user: User, patient_id: object, *, include_closed: bool = False) -> list[Task]:
     """The person's tasks held by the user's organization (through the person's access check)."""
     patient = access_patient(user, patient_id, object_type="Task", detail={"list": "patient"})
+    return tasks_of_accessed_patient(user, patient, include_closed=include_closed)
+
+
+def tasks_of_accessed_patient(user: User, patient: Patient, *, include_closed: bool = False) -> list[Task]:
+    """The same, for a person the caller has just fetched through ``access_patient`` for this user (the chart:
+    its read is audited once, with the page)."""
     if not can(user, Capability.TASKS):
         return []
     found = Task.objects.filter(patient=patient, organization_id=user.organization_id)

@@ -46,7 +46,12 @@ class TaskPriority(models.TextChoices):
     STAT = "stat", "Immediately"
 
 
-PRIORITY_RANK: dict[str, int] = {TaskPriority.STAT: 0, TaskPriority.ASAP: 1, TaskPriority.URGENT: 2, TaskPriority.ROUTINE: 3}
+PRIORITY_RANK: dict[str, int] = {
+    TaskPriority.STAT: 0,
+    TaskPriority.ASAP: 1,
+    TaskPriority.URGENT: 2,
+    TaskPriority.ROUTINE: 3,
+}
 
 
 class TaskKind(models.TextChoices):

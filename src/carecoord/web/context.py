@@ -24,6 +24,7 @@ def _nav(request: HttpRequest, granted: frozenset[Capability]) -> list[NavItem]:
     path = request.path
     entries: list[tuple[str, str, Capability]] = [
         ("Patients", reverse("web:patient_search"), Capability.VIEW_PATIENTS),
+        ("Tasks", reverse("tasks:work_list"), Capability.TASKS),
         ("Referrals", reverse("programs:referrals"), Capability.VIEW_PATIENTS),
         ("Enrollment", reverse("programs:board"), Capability.VIEW_PATIENTS),
         ("Caseloads", reverse("caseload:team"), Capability.ASSIGN_CASELOAD),
