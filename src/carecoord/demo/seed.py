@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from carecoord.accounts.models import Organization, User
+from carecoord.demo.clinical import seed_clinical
 from carecoord.demo.network import (
     AGENCY_BRONX,
     AGENCY_BROOKLYN,
@@ -125,5 +126,6 @@ def seed_demo(*, patients: int = DEFAULT_PATIENTS, progress: Callable[[int, int]
                 done += 1
                 if progress is not None:
                     progress(done, patients)
+    seed_clinical(network)
     summary.seconds = time.monotonic() - started
     return summary
