@@ -1,0 +1,174 @@
+"""Reads over questionnaires and responses with no permission check: for actions, flags and ``access.py``.
+
+- ``questionnaires_for(organization_id)``: built-ins and the organization's own;
+- ``find_questionnaire(canonical, organization_id)``: the definition a canonical url (``url|version``) names;
+- ``responses_of(patient_id)``, ``finished_responses(...)``;
+- the chart: ``screening_summary`` (latest score per instrument), ``score_history`` (one instrument over time),
+  ``screenings_due`` (rescreening rules of ``flags.policy()``), ``active_safety_flags`` (the safety banner).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from carecoord.assessments.flags import policy
+from carecoord.assessments.models import (
+    FINISHED_STATUSES,
+    PublicationStatus,
+    QuestionnaireDefinition,
+    QuestionnaireResponse,
+    SafetyFlag,
+)
+from carecoord.programs.models import Enrollment, EnrollmentStatus
+from carecoord.tasks.models import Task, TaskStatus
+
+PatientKey = uuid.UUID | str
+
+
+def questionnaires_for(organization_id: uuid.UUID | None) -> QuerySet[QuestionnaireDefinition]:
+    """Built-in questionnaires and those ``organization_id`` made."""
+    return QuestionnaireDefinition.objects.filter(Q(builtin=True) | Q(organization_id=organization_id))
+
+
+def find_questionnaire(canonical: str, organization_id: uuid.UUID | None) -> QuestionnaireDefinition | None:
+    """The questionnaire a canonical names (``url`` or ``url|version``; without a version, the active one or the
+    latest), among built-ins and the organization's own."""
+    url, _, version = canonical.partition("|")
+    rows = questionnaires_for(organization_id).filter(url=url)
+    if version:
+        return rows.filter(version=version).first()
+    newest = rows.order_by("-created_at")
+    return newest.exclude(status=PublicationStatus.RETIRED).first() or newest.first()
+
+
+def responses_of(patient_id: PatientKey) -> QuerySet[QuestionnaireResponse]:
+    """The person's responses, newest first."""
+    return (
+        QuestionnaireResponse.objects.filter(patient_id=patient_id)
+        .select_related("questionnaire", "author")
+        .order_by("-authored", "-pk")
+    )
+
+
+def finished_responses(patient_id: PatientKey, instrument_url: str | None = None) -> QuerySet[QuestionnaireResponse]:
+    """The person's completed or amended responses (to one instrument), newest first."""
+    rows = responses_of(patient_id).filter(status__in=FINISHED_STATUSES)
+    return rows.filter(questionnaire__url=instrument_url) if instrument_url else rows
+
+
+@dataclass(frozen=True)
+class LatestScore:
+    """The latest finished response to one instrument, for the chart's screening panel."""
+
+    instrument_url: str
+    title: str
+    response_id: uuid.UUID
+    authored: datetime.datetime
+    total: int | None
+    band_code: str
+    band_label: str
+    positive: bool | None
+    flags: tuple[str, ...]
+    domains: tuple[str, ...]  # positive social-needs domains
+
+
+def screening_summary(patient_id: PatientKey) -> list[LatestScore]:
+    """The latest finished response per instrument, most recent first."""
+    latest: dict[str, LatestScore] = {}
+    for response in finished_responses(patient_id):
+        url = response.questionnaire.url
+        if url in latest:
+            continue
+        latest[url] = LatestScore(
+            instrument_url=url,
+            title=response.questionnaire.title,
+            response_id=response.pk,
+            authored=response.authored,
+            total=response.total,
+            band_code=response.band_code,
+            band_label=response.band_label,
+            positive=response.positive,
+            flags=tuple(response.flags),
+            domains=tuple(dict.fromkeys(f["domain"] for f in response.findings)),
+        )
+    return list(latest.values())
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """One point of a score-history chart."""
+
+    authored: datetime.datetime
+    total: int
+    band_code: str
+    band_label: str
+    response_id: uuid.UUID
+
+
+def score_history(patient_id: PatientKey, instrument_url: str) -> list[ScorePoint]:
+    """The totals of the person's finished responses to one instrument, oldest first (no point without a total)."""
+    rows = finished_responses(patient_id, instrument_url).filter(total__isnull=False).order_by("authored", "pk")
+    return [ScorePoint(r.authored, r.total, r.band_code, r.band_label, r.pk) for r in rows if r.total is not None]
+
+
+@dataclass(frozen=True)
+class ScreeningDue:
+    """When an instrument is next due for the person under a rescreening rule."""
+
+    instrument_url: str
+    title: str
+    last_done: datetime.datetime | None
+    due_on: datetime.date
+    overdue: bool
+    interval_days: int
+
+
+def screenings_due(patient_id: PatientKey, *, today: datetime.date | None = None) -> list[ScreeningDue]:
+    """Rescreening for each rule that applies (the person is enrolled in a program it covers), soonest first.
+
+    Never screened: due from the start of the earliest enrollment the rule covers.
+    """
+    day = today or timezone.localdate()
+    enrollments = list(
+        Enrollment.objects.filter(patient_id=patient_id, status=EnrollmentStatus.ACTIVE).values_list(
+            "program_id", "start_date"
+        )
+    )
+    due: list[ScreeningDue] = []
+    for rule in policy().rescreening:
+        starts = [start for program, start in enrollments if rule.programs is None or program in rule.programs]
+        if not starts:
+            continue
+        definition = QuestionnaireDefinition.objects.filter(url=rule.instrument_url, builtin=True).first()
+        last = finished_responses(patient_id, rule.instrument_url).first()
+        if last is not None:
+            due_on = timezone.localtime(last.authored).date() + datetime.timedelta(days=rule.interval_days)
+        else:
+            due_on = min(starts)
+        due.append(
+            ScreeningDue(
+                instrument_url=rule.instrument_url,
+                title=definition.title if definition else rule.instrument_url,
+                last_done=last.authored if last else None,
+                due_on=due_on,
+                overdue=due_on < day,
+                interval_days=rule.interval_days,
+            )
+        )
+    return sorted(due, key=lambda d: d.due_on)
+
+
+def active_safety_flags(patient_id: PatientKey) -> list[SafetyFlag]:
+    """The person's safety flags still in force (the chart's banner), newest first: not resolved by a licensed
+    user, and their safety task not completed."""
+    flags = list(SafetyFlag.objects.filter(patient_id=patient_id, resolved_at__isnull=True).select_related("response"))
+    waiting = {flag.task_id for flag in flags if flag.task_id is not None}
+    if waiting:
+        done = set(Task.objects.filter(pk__in=waiting, status=TaskStatus.COMPLETED).values_list("pk", flat=True))
+        flags = [flag for flag in flags if flag.task_id not in done]
+    return flags
