@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from carecoord.accounts.models import Affiliation, Organization, Role, User
+from carecoord.accounts.models import Affiliation, Organization, OrganizationType, Role, User
 from carecoord.programs.models import (
     EnrollmentEndReason,
     OutreachDirection,
@@ -165,3 +165,35 @@ class EndEnrollmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("end_date", timezone.localdate())
+
+
+WEB_IMPORT_MAX_BYTES = 2 * 1024 * 1024  # larger files: `carecoord import-assignments` (progress bar, no timeout)
+
+
+class AssignmentFileForm(forms.Form):
+    """A health plan's member assignment file, uploaded by staff (columns: ``programs/imports.py``)."""
+
+    plan = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), label="Health plan that sent the file", empty_label="Choose the plan"
+    )
+    file = forms.FileField(label="Assignment file (CSV, UTF-8)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plan = self.fields["plan"]
+        assert isinstance(plan, forms.ModelChoiceField)
+        plan.queryset = Organization.objects.filter(type=OrganizationType.HEALTH_PLAN).order_by("name")
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > WEB_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; files over 2 MB are imported with "
+                "`carecoord import-assignments`."
+            )
+        try:
+            return str(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                "The file is not UTF-8 text; save it as “CSV UTF-8” and upload again."
+            ) from None

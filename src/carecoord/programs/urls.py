@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from carecoord.programs import views
+from carecoord.programs import import_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>/accept/", views.referral_accept, name="referral_accept"),
     path("referrals/<uuid:referral_id>/reject/", views.referral_reject, name="referral_reject"),
     path("board/", views.board, name="board"),
+    path("imports/", import_views.upload, name="import"),
     path("patients/<uuid:patient_id>/", views.programs_section, name="section"),
     path("patients/<uuid:patient_id>/refer/", views.refer, name="refer"),
     path("patients/<uuid:patient_id>/outreach/", views.log_attempt, name="log_attempt"),

@@ -106,3 +106,47 @@ def test_bad_files_are_refused_whole(tmp_path, capsys, monkeypatch, plan, sam_su
     )
     assert code == 1 and "is not a health plan" in err
     assert not ProgramReferral.objects.exists()
+
+
+# The same import from the browser ------------------------------------------------------------------------------
+
+
+def _upload(client, plan, body: str, *, name="assignments.csv", raw: bytes | None = None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = raw if raw is not None else (HEADER + body).encode("utf-8")
+    return client.post("/programs/imports/", {"plan": plan.pk, "file": SimpleUploadedFile(name, data, "text/csv")})
+
+
+def test_web_upload_reports_each_row_rejected_first_and_reimport_is_unchanged(client, plan, sam_supervisor):
+    from carecoord.web.testing import signed_in
+
+    sam = signed_in(client, sam_supervisor)
+    assert "Import a plan assignment file" in sam.get("/programs/imports/").content.decode()
+    body = (
+        "AB12345C,Nguyen,Lan,1971-04-02,female,ny-hh-adult,,P-1,718-555-0101,High ED use\n"
+        "CD99999E,Lopez,Ana,1980-13-01,female,ny-hh-adult,,P-3,,\n"
+    )
+    page = _upload(sam, plan, body).content.decode()
+    assert "2 rows read" in page and "1 accepted" in page and "1 rejected" in page
+    assert page.index("is not a date") < page.index("new member registered")  # rejected rows first
+    assert ProgramReferral.objects.filter(source="plan_assignment").count() == 1
+    again = _upload(sam, plan, body).content.decode()
+    assert "1 unchanged" in again and ProgramReferral.objects.filter(source="plan_assignment").count() == 1
+
+
+def test_web_upload_refuses_bad_files_with_a_reason(client, plan, sam_supervisor):
+    from carecoord.web.testing import signed_in
+
+    sam = signed_in(client, sam_supervisor)
+    page = _upload(sam, plan, "", raw="CIN;Name\nX;Y\n".encode("utf-16")).content.decode()
+    assert "not UTF-8 text" in page
+    page = _upload(sam, plan, "", raw=b"cin,family_name\nAB12345C,Nguyen\n").content.decode()
+    assert "lacks the column(s) given_names, birth_date, sex" in page
+    assert not ProgramReferral.objects.exists()
+
+
+def test_web_upload_needs_a_role_that_registers_and_enrolls(client, plan, audrey_auditor):
+    from carecoord.web.testing import signed_in
+
+    assert signed_in(client, audrey_auditor).get("/programs/imports/").status_code == 403
