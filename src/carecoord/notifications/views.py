@@ -1,6 +1,7 @@
 """The user's notifications: their organization's notices and their own, unread first; reading marks them read.
 
-Reads come from ``notifications.queries.inbox``; marking read goes through ``notifications.actions.mark_read``.
+Reads come through ``notifications.access`` (audited: notices name people); marking read goes through
+``notifications.actions.mark_read``.
 """
 
 from __future__ import annotations
@@ -10,25 +11,23 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from carecoord.common.errors import AccessDenied
+from carecoord.notifications.access import access_inbox, access_notice
 from carecoord.notifications.actions import mark_read
 from carecoord.notifications.models import Notification
 from carecoord.notifications.queries import inbox
-from carecoord.web.decorators import is_htmx, staff_user
+from carecoord.web.decorators import is_htmx, page_fetch, staff_user
 
 READ_SHOWN = 50
 UNREAD_SHOWN = 200
 
 
 def _notice(request: HttpRequest, notice_id: uuid.UUID) -> Notification:
-    notice = inbox(staff_user(request)).filter(pk=notice_id).select_related("patient").first()
-    if notice is None:
-        raise Http404("No such notification for you.")
-    return notice
+    return page_fetch(access_notice, staff_user(request), notice_id)
 
 
 def _safe_link(link: str) -> str:
@@ -39,9 +38,7 @@ def _safe_link(link: str) -> str:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    found = inbox(user).select_related("patient", "user", "read_by")
-    unread = list(found.filter(read_at__isnull=True).order_by("-created_at")[:UNREAD_SHOWN])
-    read = list(found.filter(read_at__isnull=False).order_by("-created_at")[:READ_SHOWN])
+    unread, read = access_inbox(user, unread_limit=UNREAD_SHOWN, read_limit=READ_SHOWN)
     return render(
         request,
         "notifications/index.html",

@@ -93,3 +93,18 @@ def test_signed_out_is_sent_to_sign_in(client):
     response = client.get("/notifications/")
     assert response.status_code == 302
     assert client.get("/notifications/count/").status_code == 204
+
+
+def test_notices_naming_a_person_are_audited_when_listed_and_opened(client, agency, alice_rn, maria):
+    from carecoord.audit.models import AuditRecord
+
+    notice = notify(
+        organization=agency, kind="consent_withdrawn", title="Consent withdrawn", patient=maria, link="/", by=None
+    )
+    alice = signed_in(client, alice_rn)
+    assert "Consent withdrawn" in alice.get("/notifications/").content.decode()
+    listing = AuditRecord.objects.filter(object_type="Notification", action="search").get()
+    assert listing.detail["patients"] == [str(maria.pk)] and str(notice.pk) in listing.detail["results"]
+    alice.get(f"/notifications/{notice.pk}/")
+    opened = AuditRecord.objects.filter(object_type="Notification", action="read").get()
+    assert (opened.object_id, opened.patient_id, opened.user_id) == (str(notice.pk), maria.pk, alice_rn.pk)
