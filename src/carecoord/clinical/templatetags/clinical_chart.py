@@ -99,6 +99,7 @@ class ScoreView:
     lines: tuple[Line, ...]
     left_out: str = ""
     extra: str = ""
+    band_verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ class _Records:
             return f"{name}{where}, {day(encounter.period_start)}"
         if kind == "Condition" and key.isdigit() and int(key) in self.conditions:
             condition = self.conditions[int(key)]
-            return f"{condition.display or condition.code} ({_code_words(condition)})"
+            since = f", since {condition.onset_date:%b %Y}" if condition.onset_date else ""
+            return f"{condition.display or _code_words(condition)}{since}"
         return {
             "Encounter": "a visit on record",
             "Condition": "a condition on record",
@@ -195,7 +197,8 @@ def _score_view(slug: str, score: RiskScore, records: _Records) -> ScoreView:
     absent: list[str] = []
     for component in score.components:
         if score.name == "Charlson" and component.key != "age" and not component.value:
-            absent.append(component.label[:1].lower() + component.label[1:])
+            label = component.label
+            absent.append(label if label[1:2].isupper() else label[:1].lower() + label[1:])
             continue
         sources = tuple(dict.fromkeys(records.describe(ref) for ref in component.sources))
         lines.append(
@@ -210,14 +213,17 @@ def _score_view(slug: str, score: RiskScore, records: _Records) -> ScoreView:
         )
     band = score.band
     band_class, band_icon, band_words = look.get(band, ("", "?", "Band not known")) if band else ("", "?", "")
-    missing = tuple(
-        f"{component.label}: {records.words(component.note).rstrip('.')}"
-        for component in score.components
-        if not component.known
-    )
+    missing = tuple(records.words(component.note) for component in score.components if not component.known)
+    if not missing:
+        band_verdict = ""
+    elif band:
+        band_verdict = f"{band_words} whatever the missing {'value is' if len(missing) == 1 else 'values are'}."
+    else:
+        band_verdict = f"The band could be {_band_range(score)}."
     extra = ""
     if score.name == "Charlson":
-        extra = f"Estimated 10-year survival {ten_year_survival(score.total):.0%}."
+        survival = ten_year_survival(score.total)
+        extra = f"Estimated 10-year survival {'under 1%' if survival < 0.005 else f'{survival:.0%}'}."
     return ScoreView(
         slug=slug,
         name=name,
@@ -234,6 +240,7 @@ def _score_view(slug: str, score: RiskScore, records: _Records) -> ScoreView:
         lines=tuple(lines),
         left_out=f"No condition coded for the other {len(absent)} categories ({', '.join(absent)})." if absent else "",
         extra=extra,
+        band_verdict=band_verdict,
     )
 
 
