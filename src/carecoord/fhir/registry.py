@@ -69,10 +69,13 @@ def resource_types() -> dict[str, ResourceType]:
         code_system,
         consent,
         episode_of_care,
+        observation,
         organization,
         patient,
         practitioner,
         practitioner_role,
+        questionnaire,
+        questionnaire_response,
         related_person,
         service_request,
     )
@@ -89,5 +92,8 @@ def resource_types() -> dict[str, ResourceType]:
         consent.RESOURCE,
         care_team.RESOURCE,
         service_request.RESOURCE,
+        questionnaire.RESOURCE,
+        questionnaire_response.RESOURCE,
+        observation.RESOURCE,
     ]
     return {t.name: t for t in types}

@@ -83,6 +83,9 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
             "Consent",
             "CareTeam",
             "ServiceRequest",
+            "Questionnaire",
+            "QuestionnaireResponse",
+            "Observation",
         }
     )
     assert {i["code"] for i in listed["Patient"]["interaction"]} == {
