@@ -129,7 +129,7 @@ def parse_database_url(
         return DatabaseConfig(
             url=url,
             settings={
-                "ENGINE": "django.db.backends.postgresql",
+                "ENGINE": "carecoord.common.postgresql_backend",
                 "NAME": name,
                 "USER": unquote(parts.username or ""),
                 "PASSWORD": unquote(parts.password or ""),
