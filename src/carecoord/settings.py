@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "carecoord.clinical",
     "carecoord.assessments",
     "carecoord.tasks",
+    "carecoord.transitions",
     "carecoord.fhir",
     "carecoord.web",
     "carecoord.demo",
