@@ -24,10 +24,15 @@ from carecoord.assessments.models import (
     QuestionnaireResponse,
     SafetyFlag,
 )
+from carecoord.patients.models import Patient
 from carecoord.programs.models import Enrollment, EnrollmentStatus
 from carecoord.tasks.models import Task, TaskStatus
 
-PatientKey = uuid.UUID | str
+PatientKey = Patient | uuid.UUID | str  # a person, or their id
+
+
+def _pk(patient: PatientKey) -> uuid.UUID | str:
+    return patient.pk if isinstance(patient, Patient) else patient
 
 
 def questionnaires_for(organization_id: uuid.UUID | None) -> QuerySet[QuestionnaireDefinition]:
@@ -49,7 +54,7 @@ def find_questionnaire(canonical: str, organization_id: uuid.UUID | None) -> Que
 def responses_of(patient_id: PatientKey) -> QuerySet[QuestionnaireResponse]:
     """The person's responses, newest first."""
     return (
-        QuestionnaireResponse.objects.filter(patient_id=patient_id)
+        QuestionnaireResponse.objects.filter(patient_id=_pk(patient_id))
         .select_related("questionnaire", "author")
         .order_by("-authored", "-pk")
     )
@@ -135,7 +140,7 @@ def screenings_due(patient_id: PatientKey, *, today: datetime.date | None = None
     """
     day = today or timezone.localdate()
     enrollments = list(
-        Enrollment.objects.filter(patient_id=patient_id, status=EnrollmentStatus.ACTIVE).values_list(
+        Enrollment.objects.filter(patient_id=_pk(patient_id), status=EnrollmentStatus.ACTIVE).values_list(
             "program_id", "start_date"
         )
     )
@@ -166,7 +171,9 @@ def screenings_due(patient_id: PatientKey, *, today: datetime.date | None = None
 def active_safety_flags(patient_id: PatientKey) -> list[SafetyFlag]:
     """The person's safety flags still in force (the chart's banner), newest first: not resolved by a licensed
     user, and their safety task not completed."""
-    flags = list(SafetyFlag.objects.filter(patient_id=patient_id, resolved_at__isnull=True).select_related("response"))
+    flags = list(
+        SafetyFlag.objects.filter(patient_id=_pk(patient_id), resolved_at__isnull=True).select_related("response")
+    )
     waiting = {flag.task_id for flag in flags if flag.task_id is not None}
     if waiting:
         done = set(Task.objects.filter(pk__in=waiting, status=TaskStatus.COMPLETED).values_list("pk", flat=True))

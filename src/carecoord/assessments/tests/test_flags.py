@@ -41,7 +41,7 @@ def test_item9_makes_an_urgent_licensed_safety_task_in_the_licensed_queue(maria,
     assert (task.reason, task.focus) == ("phq9-item9-safety", response.reference)
     assert task.owner is None and task.queue.licensed_only  # not enrolled: nobody's caseload
     assert before + datetime.timedelta(hours=3) < task.due_at <= timezone.now() + datetime.timedelta(hours=4)
-    (flag,) = active_safety_flags(maria.pk)
+    (flag,) = active_safety_flags(maria)  # a person or their id
     assert (flag.response, flag.task) == (response, task)
     assert response.total == 1 and response.flags == ["phq9-item9-safety"]
 
