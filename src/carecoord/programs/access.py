@@ -226,7 +226,7 @@ def access_enrollment(user: User, enrollment_id: object) -> Labelled:
     return shown[0]
 
 
-def access_consent(user: User, consent_id: object) -> Consent:
+def access_consent(user: User, consent_id: object, *, action: str = AuditAction.READ) -> Consent:
     try:
         key = uuid.UUID(str(consent_id))
     except ValueError:
@@ -234,7 +234,7 @@ def access_consent(user: User, consent_id: object) -> Consent:
     patient_id = Consent.objects.filter(pk=key).values_list("patient_id", flat=True).first()
     if patient_id is None:
         raise NotFound(f"No consent with id {consent_id}.")
-    access_patient(user, patient_id, object_type="Consent", object_id=str(key))
+    access_patient(user, patient_id, action=action, object_type="Consent", object_id=str(key))
     return Consent.objects.prefetch_related("partners__organization").select_related("program").get(pk=key)
 
 

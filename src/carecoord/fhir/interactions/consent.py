@@ -6,8 +6,13 @@ otherwise active). ``provision.actor`` references (Organization/<id>) are the pa
 the expiry, ``provision.securityLabel`` (v3-ActCode 42CFRPart2, HIV) the labels released, and the extension
 ``part2-consent`` the 42 CFR Part 2 elements. ``performer`` says who signed: the person (Patient/<id>), a
 contact (RelatedPerson/<id>: a parent or guardian, else a representative), a care manager (Practitioner/<id>,
-for an opt-out), or a name alone (a representative). Withdrawal (DOH-5058) is not a create: it ends other
-consents and is recorded in CareCoord's screens.
+for an opt-out), or a name alone (a representative).
+
+A posted DOH-5058 is a withdrawal (``consents.actions.withdraw_consent``): from ``dateTime`` it ends every
+information sharing consent the person has in force, ends Health Home enrollments and tells every partner.
+Update (PUT) revokes a 42 CFR Part 2, HIV release or Medicare consent: the same resource with status
+``inactive`` and ``provision.period.end`` the effective day (default today); nothing else may change, and a
+sharing consent is withdrawn with a DOH-5058 instead. ``If-Match`` is honoured.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ import datetime
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 from fhir.resources.R4B.consent import Consent as ConsentModel
 
 from carecoord.accounts.models import Organization, User
 from carecoord.accounts.queries import as_uuid, get_organization, get_practitioner
 from carecoord.audit.models import AuditAction
-from carecoord.consents.actions import ConsentData, record_consent
-from carecoord.consents.models import Consent, ConsentForm, ConsentPartner, SecurityLabel, SignerKind
+from carecoord.common.errors import VersionConflict
+from carecoord.consents.actions import ConsentData, record_consent, revoke_consent, withdraw_consent
+from carecoord.consents.models import Consent, ConsentForm, ConsentPartner, ConsentStatus, SecurityLabel, SignerKind
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.interactions.organization import id_condition
 from carecoord.fhir.interactions.scope import body_reference, not_kept, patient_condition, people
@@ -104,12 +111,6 @@ def _form(resource: dict[str, Any]) -> str:
     if forms[0] not in ConsentForm.values:
         raise bad_request(
             f"Unknown consent form {forms[0]!r}.", expression="Consent.category", issue_code="code-invalid"
-        )
-    if forms[0] == ConsentForm.DOH_5058:
-        raise bad_request(
-            "A withdrawal (DOH-5058) ends the person's sharing consents; record it in CareCoord, not as a new Consent.",
-            expression="Consent.category",
-            issue_code="not-supported",
         )
     return str(forms[0])
 
@@ -201,6 +202,16 @@ def create(request: FhirRequest) -> FhirResponse:
     labels = _labels(provision)
     patient = access_patient(user, subject[1], action=AuditAction.CREATE, object_type="Consent")
     signer_kind, signer_name = _signer(resource, user, patient, request.base)
+    if form == ConsentForm.DOH_5058:
+        with domain_paths(_expression):
+            withdrawal = withdraw_consent(
+                patient=patient, signed_on=signed_on, by=user, signer_kind=signer_kind, signer_name=signer_name
+            )
+        return versioned(
+            consent_resource(access_consent(user, withdrawal.pk)),
+            status=201,
+            location=f"{request.base}/Consent/{withdrawal.pk}",
+        )
     data = ConsentData(
         form=form,
         signed_on=signed_on,
@@ -218,6 +229,41 @@ def create(request: FhirRequest) -> FhirResponse:
         status=201,
         location=f"{request.base}/Consent/{consent.pk}",
     )
+
+
+# --- update: revocation ------------------------------------------------------------------------------------------
+
+
+def update(request: FhirRequest, consent_id: str) -> FhirResponse:
+    user = request.authenticated_user
+    resource = request.resource("Consent", ConsentModel)
+    if resource.get("id") != consent_id:
+        raise bad_request("The resource's id must equal the id in the URL.", expression="Consent.id")
+    stored = access_consent(user, consent_id, action=AuditAction.UPDATE)
+    expected = request.if_match()
+    if expected is not None and expected != stored.version:
+        raise VersionConflict(f"Consent/{consent_id} is at version {stored.version}, not {expected}.")
+    if _form(resource) != stored.form:
+        raise bad_request("The form of a recorded consent cannot change.", expression="Consent.category")
+    if resource.get("status") == stored.status:
+        return versioned(consent_resource(stored))  # nothing to change
+    if resource.get("status") != ConsentStatus.INACTIVE:
+        raise bad_request(
+            "An update can only revoke a consent (status inactive); record a new consent for anything else.",
+            expression="Consent.status",
+            issue_code="business-rule",
+        )
+    if stored.form in (ConsentForm.DOH_5055, ConsentForm.DOH_5201):
+        raise bad_request(
+            "A Health Home sharing consent is withdrawn with a DOH-5058: POST a Consent of that form.",
+            expression="Consent.status",
+            issue_code="business-rule",
+        )
+    provision = resource.get("provision") or {}
+    on = _date((provision.get("period") or {}).get("end"), "Consent.provision.period.end") or timezone.localdate()
+    with domain_paths(_expression):
+        revoke_consent(consent=stored, on=on, by=user)
+    return versioned(consent_resource(access_consent(user, consent_id)))
 
 
 # --- search ------------------------------------------------------------------------------------------------------
@@ -265,6 +311,7 @@ RESOURCE = ResourceType(
     read=read,
     search=search,
     create=create,
+    update=update,
     search_params=(
         SearchParam("patient", "reference", "The person (Patient/<id>)"),
         SearchParam("status", "token", "active, rejected (opt-out) or inactive (withdrawn, revoked)"),
@@ -275,5 +322,6 @@ RESOURCE = ResourceType(
     ),
     sorts=tuple(_SORTS),
     documentation="Consent forms (NY Health Home DOH-5055, DOH-5201, DOH-5059, Medicare CCM, 42 CFR Part 2, NY "
-    "HIV release). Create records a signed form; a withdrawal (DOH-5058) is recorded in CareCoord.",
+    "HIV release). Create records a signed form, or a withdrawal (DOH-5058) that ends the person's sharing consents; "
+    "update revokes a Part 2, HIV or Medicare consent (status inactive).",
 )

@@ -423,7 +423,6 @@ def test_opt_out_is_rejected_with_a_deny_provision(alice, alice_rn):
 def test_consent_bad_input_stores_nothing(alice, maria, agency):
     cases = [
         consent_body(maria, "NOT-A-FORM"),
-        consent_body(maria, "DOH-5058"),
         consent_body(maria, category=[{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}]),
         consent_body(maria, patient={"reference": "Patient/123"}),
         consent_body(maria, provision={"actor": [actor("nope")]}),
@@ -435,6 +434,48 @@ def test_consent_bad_input_stores_nothing(alice, maria, agency):
     for resource in cases:
         outcome(alice.post("Consent", resource), 400)
     assert not Consent.objects.exists()
+
+
+def test_withdrawal_posted_as_a_doh_5058_ends_sharing_and_enrollment(alice, alice_rn, maria, agency, enrolled):
+    from carecoord.consents.actions import add_consent_partner
+    from carecoord.notifications.models import Notification
+
+    other = make_organization("Bronx Partners", "care_management_agency")
+    consent = Consent.objects.get(form="DOH-5055")
+    add_consent_partner(consent=consent, organization=other, initials="MJG", added_on=TODAY, by=alice_rn)
+    nobody = make_patient(alice_rn)
+    body = outcome(alice.post("Consent", consent_body(nobody, "DOH-5058")), 422)
+    assert "no information sharing consent to withdraw" in body["issue"][0]["diagnostics"]
+
+    response = alice.post("Consent", consent_body(maria, "DOH-5058", performer=[{"reference": f"Patient/{maria.pk}"}]))
+    assert response.status_code == 201, response.content
+    assert response.resource["provision"]["type"] == "deny"
+    assert response.resource["category"][0]["coding"][0]["code"] == "DOH-5058"
+    consent.refresh_from_db()
+    assert (consent.status, consent.withdrawn_on) == ("inactive", TODAY)
+    enrolled.refresh_from_db()
+    assert enrolled.status == "finished"
+    assert Notification.objects.filter(organization=other, kind="consent_withdrawn").exists()
+    assert alice.get("Consent", {"patient": f"Patient/{maria.pk}", "status": "inactive"}).resource["total"] == 1
+
+
+def test_update_revokes_a_part2_consent_and_nothing_else(alice, alice_rn, maria, agency, consented):
+    part2 = part2_consent(maria, alice_rn, agency)
+    resource = alice.get(f"Consent/{part2.pk}").resource
+    revoked = {**resource, "status": "inactive"}
+    outcome(alice.put(f"Consent/{part2.pk}", revoked, **{"If-Match": 'W/"7"'}), 412)
+    response = alice.put(f"Consent/{part2.pk}", revoked, **{"If-Match": f'W/"{part2.version}"'})
+    assert response.status_code == 200, response.content
+    assert response.resource["status"] == "inactive"
+    part2.refresh_from_db()
+    assert (part2.status, part2.withdrawn_on) == ("inactive", TODAY)
+    sharing = alice.get(f"Consent/{consented.pk}").resource
+    body = outcome(alice.put(f"Consent/{consented.pk}", {**sharing, "status": "inactive"}), 400)
+    assert "DOH-5058" in body["issue"][0]["diagnostics"]
+    outcome(alice.put(f"Consent/{consented.pk}", {**sharing, "status": "rejected"}), 400)
+    outcome(alice.put(f"Consent/{consented.pk}", {**sharing, "id": str(part2.pk)}), 400)
+    consented.refresh_from_db()
+    assert consented.status == "active"
 
 
 # --- CareTeam ---------------------------------------------------------------------------------------------------
@@ -629,7 +670,7 @@ def test_metadata_describes_the_program_types(anonymous):
     listed = {r["type"]: r for r in anonymous.get("metadata").resource["rest"][0]["resource"]}
     interactions = {name: {i["code"] for i in listed[name]["interaction"]} for name in listed}
     assert interactions["EpisodeOfCare"] == {"read", "search-type", "create", "update"}
-    assert interactions["Consent"] == {"read", "search-type", "create"}
+    assert interactions["Consent"] == {"read", "search-type", "create", "update"}
     assert interactions["CareTeam"] == {"read", "search-type"}
     assert interactions["ServiceRequest"] == {"read", "search-type"}
     assert {p["name"] for p in listed["EpisodeOfCare"]["searchParam"]} == {
