@@ -1,0 +1,309 @@
+"""Writes of the ADT feed: storing what arrives (before it is acknowledged), and working the two queues.
+
+``receive_block`` is what the MLLP listener calls for each block, in a worker thread: every message in the
+block is judged, stored (``AdtMessage``) or kept as an error (``IntakeError``) in one transaction, and only
+then is the acknowledgement returned for the listener to send. A message already stored (same sending
+facility and MSH-10) is acknowledged AA again and not stored twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from carecoord.accounts.models import User
+from carecoord.accounts.permissions import Capability, can
+from carecoord.audit.actions import record
+from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.common.errors import AccessDenied, Conflict, ValidationFailed
+from carecoord.hl7v2 import ack as acks
+from carecoord.hl7v2.messages import Block, Header, MessageError, ReceivedMessage, parse, read_block
+from carecoord.patients.access import access_patient
+from carecoord.patients.models import Patient
+from carecoord.transitions.adt import patient_key, read_adt
+from carecoord.transitions.models import (
+    AdtMessage,
+    AdtPatientLink,
+    IntakeError,
+    IntakeErrorStatus,
+    MessageStatus,
+)
+
+_VERSION = re.compile(r"^2\.[1-9](\.\d+)*$")
+# Codes that reject the message outright (AR); any other problem is an application error (AE).
+_REJECT_CODES = frozenset({"200", "201", "202", "203"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The acknowledgement to send back, and what was done (for the listener's log and the tests)."""
+
+    ack: bytes
+    stored: int = 0
+    duplicates: int = 0
+    errors: int = 0
+
+
+def _judge(message: ReceivedMessage) -> tuple[acks.Outcome, str]:
+    """AA, or AE/AR with the reason; and the patient key of an accepted message."""
+    if message.error is not None or message.header is None:
+        error = message.error or MessageError("The MSH segment cannot be read.")
+        return acks.Outcome(acks.REJECT, str(error), error.code, error.location or "MSH"), ""
+    header = message.header
+    if not header.message_code:
+        return acks.Outcome(acks.REJECT, "MSH-9 message type is missing.", "200", "MSH^1^9"), ""
+    if header.message_code != "ADT":
+        reason = f"Only ADT messages are accepted here, not {header.message_type}."
+        return acks.Outcome(acks.REJECT, reason, "200", "MSH^1^9"), ""
+    if not header.trigger_event:
+        return acks.Outcome(acks.REJECT, "MSH-9 trigger event is missing.", "201", "MSH^1^9^1^2"), ""
+    if not _VERSION.match(header.version):
+        reason = f"HL7 version {header.version or '(none)'} is not supported: send v2.1 to v2.9."
+        return acks.Outcome(acks.REJECT, reason, "203", "MSH^1^12"), ""
+    if not header.control_id:
+        return acks.Outcome(acks.ERROR, "MSH-10 message control id is missing.", "101", "MSH^1^10"), ""
+    if len(header.control_id) > 200 or len(header.sending_facility) > 200:
+        return acks.Outcome(acks.ERROR, "MSH-4 or MSH-10 is longer than 200 characters.", "102", "MSH^1^10"), ""
+    try:
+        parsed = parse(message.text)
+    except MessageError as error:
+        return acks.Outcome(acks.ERROR, str(error), error.code, "MSH"), ""
+    if not any(str(segment).startswith("PID") for segment in parsed):
+        return acks.Outcome(acks.ERROR, "The ADT message has no PID segment.", "100", "PID"), ""
+    try:
+        key = patient_key(read_adt(parsed, message.text))
+    except Exception as error:  # a structure python-hl7 read but we cannot: refuse it, do not crash the block
+        return acks.Outcome(acks.ERROR, f"The PID segment cannot be read: {error}.", "102", "PID"), ""
+    return acks.Outcome(acks.ACCEPT), key
+
+
+def _keep_error(
+    *,
+    raw: bytes,
+    charset: str,
+    peer: str,
+    outcome: acks.Outcome,
+    header: Header | None,
+    received_at: datetime.datetime,
+) -> IntakeError:
+    return IntakeError.objects.create(
+        received_at=received_at,
+        peer=peer[:100],
+        raw=raw,
+        charset=charset,
+        ack_code=outcome.code,
+        error_code=outcome.error_code,
+        location=outcome.location[:64],
+        reason=outcome.reason,
+        sending_facility=header.sending_facility[:200] if header else "",
+        control_id=header.control_id[:200] if header else "",
+        message_type=header.message_type[:32] if header else "",
+        version=header.version[:16] if header else "",
+    )
+
+
+def _store(
+    message: ReceivedMessage, *, key: str, block: Block, peer: str, received_at: datetime.datetime
+) -> tuple[AdtMessage | None, bool]:
+    """Store an accepted message; (the stored row, False) or (None, True) when it is a duplicate."""
+    header = message.header
+    assert header is not None
+    try:
+        with transaction.atomic():
+            stored = AdtMessage.objects.create(
+                received_at=received_at,
+                peer=peer[:100],
+                sending_application=header.sending_application[:200],
+                sending_facility=header.sending_facility,
+                control_id=header.control_id,
+                message_type=header.message_code[:16],
+                trigger_event=header.trigger_event[:16],
+                message_structure=header.message_structure[:16],
+                version=header.version[:16],
+                batch_control_id=(block.batch_header.raw(11)[:200] if block.batch_header else ""),
+                charset=block.charset,
+                raw=message.raw,
+                patient_key=key,
+            )
+    except IntegrityError:
+        if AdtMessage.objects.filter(sending_facility=header.sending_facility, control_id=header.control_id).exists():
+            return None, True
+        raise
+    return stored, False
+
+
+def receive_block(*, raw: bytes, peer: str, application: str = "CARECOORD", facility: str = "CARECOORD") -> Reply:
+    """Judge, store and acknowledge one MLLP block (a message or a batch). Commits before returning.
+
+    A block that cannot be read at all (not HL7, a batch with segments outside any message) is kept as one
+    error and answered with one AR. Otherwise each message is answered on its own: a single message with an
+    ACK, a batch with a batch of ACKs in the same order (see ``hl7v2.ack.batch_ack``).
+    """
+    block = read_block(raw)
+    received_at = timezone.now()
+    if block.error is not None:
+        outcome = acks.Outcome(acks.REJECT, str(block.error), block.error.code, block.error.location)
+        with transaction.atomic():
+            _keep_error(
+                raw=raw,
+                charset=block.charset,
+                peer=peer,
+                outcome=outcome,
+                header=block.batch_header,
+                received_at=received_at,
+            )
+        text = acks.ack(block.batch_header, outcome, application=application, facility=facility)
+        return Reply(ack=text.encode(block.charset), errors=1)
+    answers: list[tuple[Header | None, acks.Outcome]] = []
+    stored = duplicates = errors = 0
+    with transaction.atomic():
+        for message in block.messages:
+            outcome, key = _judge(message)
+            if outcome.code == acks.ACCEPT:
+                row, duplicate = _store(message, key=key, block=block, peer=peer, received_at=received_at)
+                stored += row is not None
+                duplicates += duplicate
+            else:
+                errors += 1
+                _keep_error(
+                    raw=message.raw,
+                    charset=block.charset,
+                    peer=peer,
+                    outcome=outcome,
+                    header=message.header,
+                    received_at=received_at,
+                )
+            answers.append((message.header, outcome))
+    if block.is_batch:
+        text = acks.batch_ack(
+            block.batch_header, answers, file_header=block.file_header, application=application, facility=facility
+        )
+    else:
+        text = acks.ack(answers[0][0], answers[0][1], application=application, facility=facility)
+    return Reply(ack=text.encode(block.charset), stored=stored, duplicates=duplicates, errors=errors)
+
+
+def record_framing_error(*, raw: bytes, peer: str, reason: str) -> IntakeError:
+    """Bytes that were not an MLLP block (no start byte, too large, cut off): kept for an administrator."""
+    outcome = acks.Outcome(acks.REJECT, reason, "100", "")
+    return _keep_error(raw=raw, charset="latin-1", peer=peer, outcome=outcome, header=None, received_at=timezone.now())
+
+
+# The queues -----------------------------------------------------------------------------------------------------
+
+
+def _require_admin(by: User, action: str, object_type: str, object_id: str) -> None:
+    if not can(by, Capability.MANAGE_ORGANIZATION):
+        record(
+            by=by,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=AuditOutcome.DENIED,
+            detail={"basis": "role"},
+        )
+        raise AccessDenied("Only an administrator may work the HL7 intake queues.")
+
+
+def replay_intake_error(*, error: IntakeError, by: User, raw: bytes | None = None, note: str = "") -> Reply:
+    """Run a kept message (as received, or as repaired in ``raw``) through intake again.
+
+    Accepted (or found already stored): the error is marked replayed and points at the stored message.
+    Refused again: a ValidationFailed with the new reason; the error stays in the queue.
+    """
+    _require_admin(by, AuditAction.UPDATE, "IntakeError", str(error.pk))
+    if error.status != IntakeErrorStatus.NEW:
+        raise Conflict("This error has already been replayed or dismissed.", code="error-resolved")
+    content = raw if raw is not None else bytes(error.raw)
+    block = read_block(content)
+    if block.error is not None or len(block.messages) != 1:
+        reason = str(block.error) if block.error else "Replay one message at a time."
+        raise ValidationFailed(reason, field="raw")
+    message = block.messages[0]
+    outcome, key = _judge(message)
+    if outcome.code != acks.ACCEPT:
+        raise ValidationFailed(f"Still refused ({outcome.code}): {outcome.reason}", field="raw")
+    assert message.header is not None
+    with transaction.atomic():
+        row, duplicate = _store(message, key=key, block=block, peer=error.peer, received_at=timezone.now())
+        if row is None:
+            row = AdtMessage.objects.get(
+                sending_facility=message.header.sending_facility, control_id=message.header.control_id
+            )
+        error.status = IntakeErrorStatus.REPLAYED
+        error.resolved_by = by
+        error.resolved_at = timezone.now()
+        error.resolution_note = note.strip()
+        error.message = row
+        error.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_note", "message"])
+        record(
+            by=by,
+            action=AuditAction.UPDATE,
+            object_type="IntakeError",
+            object_id=str(error.pk),
+            detail={"replayed_as": row.pk, "repaired": raw is not None, "duplicate": duplicate},
+        )
+    return Reply(ack=b"", stored=0 if duplicate else 1, duplicates=int(duplicate))
+
+
+def dismiss_intake_error(*, error: IntakeError, by: User, note: str) -> IntakeError:
+    """Nothing to repair (a test message, a feed sending the wrong type): the error leaves the queue."""
+    _require_admin(by, AuditAction.UPDATE, "IntakeError", str(error.pk))
+    if error.status != IntakeErrorStatus.NEW:
+        raise Conflict("This error has already been replayed or dismissed.", code="error-resolved")
+    if not note.strip():
+        raise ValidationFailed("Say why the message is dismissed.", field="note")
+    with transaction.atomic():
+        error.status = IntakeErrorStatus.DISMISSED
+        error.resolved_by = by
+        error.resolved_at = timezone.now()
+        error.resolution_note = note.strip()
+        error.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_note"])
+        record(
+            by=by,
+            action=AuditAction.UPDATE,
+            object_type="IntakeError",
+            object_id=str(error.pk),
+            detail={"dismissed": True},
+        )
+    return error
+
+
+def link_message_to_patient(*, message: AdtMessage, patient: Patient, by: User) -> list[AdtMessage]:
+    """Someone says who the person in a message in review is: the facility's identifiers are linked to that
+    person, and every message waiting in review for the same person is processed, in order.
+
+    Returns the messages processed. Needs the administrator role and access to the person (audited).
+    """
+    from carecoord.transitions.processing import content_of, process_waiting_for_key
+
+    _require_admin(by, AuditAction.UPDATE, "AdtMessage", str(message.pk))
+    access_patient(by, patient.pk, action=AuditAction.UPDATE, object_type="AdtMessage", object_id=str(message.pk))
+    if message.status != MessageStatus.REVIEW:
+        raise Conflict("This message is not waiting for review.", code="not-in-review")
+    content = content_of(message)
+    with transaction.atomic():
+        for identifier in content.identifiers:
+            link, created = AdtPatientLink.objects.get_or_create(
+                authority=identifier.authority,
+                identifier=identifier.value,
+                defaults={"patient": patient, "created_by": by, "via": "review"},
+            )
+            if not created and link.patient_id != patient.pk:
+                raise Conflict(
+                    f"Identifier {identifier.value} from {identifier.authority} is already linked to another person.",
+                    code="identifier-linked",
+                )
+        record(
+            by=by,
+            action=AuditAction.UPDATE,
+            object_type="AdtMessage",
+            object_id=str(message.pk),
+            patient=patient,
+            detail={"linked": [f"{i.authority}|{i.value}" for i in content.identifiers]},
+        )
+    return process_waiting_for_key(message.patient_key, patient=patient)
