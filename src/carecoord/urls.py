@@ -14,5 +14,6 @@ urlpatterns = [
     path("careteams/", include("carecoord.careteams.urls")),
     path("notifications/", include("carecoord.notifications.urls")),
     path("tasks/", include("carecoord.tasks.urls")),
+    path("assessments/", include("carecoord.assessments.urls")),
     path("", include("carecoord.web.urls")),
 ]
