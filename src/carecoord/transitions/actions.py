@@ -196,8 +196,10 @@ def record_framing_error(*, raw: bytes, peer: str, reason: str) -> IntakeError:
 # The queues -----------------------------------------------------------------------------------------------------
 
 
-def _require_admin(by: User, action: str, object_type: str, object_id: str) -> None:
-    if not can(by, Capability.MANAGE_ORGANIZATION):
+def _require(
+    by: User, action: str, object_type: str, object_id: str, capability: Capability = Capability.MANAGE_ORGANIZATION
+) -> None:
+    if not can(by, capability):
         record(
             by=by,
             action=action,
@@ -206,7 +208,7 @@ def _require_admin(by: User, action: str, object_type: str, object_id: str) -> N
             outcome=AuditOutcome.DENIED,
             detail={"basis": "role"},
         )
-        raise AccessDenied("Only an administrator may work the HL7 intake queues.")
+        raise AccessDenied("Your role may not work this HL7 intake queue.")
 
 
 def replay_intake_error(*, error: IntakeError, by: User, raw: bytes | None = None, note: str = "") -> Reply:
@@ -215,7 +217,7 @@ def replay_intake_error(*, error: IntakeError, by: User, raw: bytes | None = Non
     Accepted (or found already stored): the error is marked replayed and points at the stored message.
     Refused again: a ValidationFailed with the new reason; the error stays in the queue.
     """
-    _require_admin(by, AuditAction.UPDATE, "IntakeError", str(error.pk))
+    _require(by, AuditAction.UPDATE, "IntakeError", str(error.pk))
     if error.status != IntakeErrorStatus.NEW:
         raise Conflict("This error has already been replayed or dismissed.", code="error-resolved")
     content = raw if raw is not None else bytes(error.raw)
@@ -252,7 +254,7 @@ def replay_intake_error(*, error: IntakeError, by: User, raw: bytes | None = Non
 
 def dismiss_intake_error(*, error: IntakeError, by: User, note: str) -> IntakeError:
     """Nothing to repair (a test message, a feed sending the wrong type): the error leaves the queue."""
-    _require_admin(by, AuditAction.UPDATE, "IntakeError", str(error.pk))
+    _require(by, AuditAction.UPDATE, "IntakeError", str(error.pk))
     if error.status != IntakeErrorStatus.NEW:
         raise Conflict("This error has already been replayed or dismissed.", code="error-resolved")
     if not note.strip():
@@ -277,11 +279,11 @@ def link_message_to_patient(*, message: AdtMessage, patient: Patient, by: User) 
     """Someone says who the person in a message in review is: the facility's identifiers are linked to that
     person, and every message waiting in review for the same person is processed, in order.
 
-    Returns the messages processed. Needs the administrator role and access to the person (audited).
+    Returns the messages processed. Needs a role that registers people and access to the person (audited).
     """
     from carecoord.transitions.processing import content_of, process_waiting_for_key
 
-    _require_admin(by, AuditAction.UPDATE, "AdtMessage", str(message.pk))
+    _require(by, AuditAction.UPDATE, "AdtMessage", str(message.pk), Capability.REGISTER_PATIENTS)
     access_patient(by, patient.pk, action=AuditAction.UPDATE, object_type="AdtMessage", object_id=str(message.pk))
     if message.status != MessageStatus.REVIEW:
         raise Conflict("This message is not waiting for review.", code="not-in-review")

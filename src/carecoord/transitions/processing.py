@@ -1,0 +1,580 @@
+"""Turning stored ADT messages into events and encounters, one person at a time and in the order received.
+
+A worker claims messages with a compare-and-swap update (``received`` → ``processing`` naming the worker);
+only the earliest waiting message of each person (``patient_key``) can be claimed, so a person's messages
+apply in order. Processing a message happens in one transaction that ends by moving it from ``processing``
+(still claimed by this worker) to ``processed``: a worker killed mid-way leaves nothing applied, and the claim
+is released after ``claim_timeout`` for another worker. A message that already produced events is never
+applied again.
+
+What each trigger event does (encounters through ``clinical.actions`` with ``by=None``, source ``hl7v2``):
+A01/A04/A05 start (or restate) the visit named by PV1-19; A02 moves it; A03 finishes it; A06/A07/A08 update
+it; A11/A12/A13 retract exactly what the latest admission, transfer or discharge of that visit changed; A31
+records the demographics the hospital sent (the registry is not overwritten by a feed); A40 moves the merged
+identifiers to the surviving person. Other events are stored and marked ``ignored``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import close_old_connections, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from carecoord.clinical.actions import (
+    ConditionData,
+    EncounterData,
+    record_condition,
+    record_encounter,
+    update_condition_status,
+    update_encounter,
+)
+from carecoord.clinical.codes import looks_like
+from carecoord.clinical.models import (
+    ICD10CM,
+    SNOMED,
+    Condition,
+    ConditionCategory,
+    ConditionClinicalStatus,
+    ConditionVerificationStatus,
+    Encounter,
+    EncounterClass,
+    EncounterStatus,
+    RecordSource,
+)
+from carecoord.common.errors import DomainError
+from carecoord.common.middleware import origin
+from carecoord.common.text import fold
+from carecoord.hl7v2.messages import parse, read_block
+from carecoord.patients.models import IdentifierKind, Patient, PatientIdentifier
+from carecoord.transitions.adt import AdtContent, read_adt
+from carecoord.transitions.config import WorkerConfig
+from carecoord.transitions.models import (
+    CANCELLED_KINDS,
+    WAITING_STATUSES,
+    AdtEvent,
+    AdtMessage,
+    AdtPatientLink,
+    EventKind,
+    MessageStatus,
+)
+
+log = logging.getLogger(__name__)
+
+_CIN = re.compile(r"^[A-Z]{2}\d{5}[A-Z]$")
+_MBI = re.compile(r"^[1-9][A-Z][A-Z0-9]\d[A-Z][A-Z0-9]\d[A-Z]{2}\d{2}$")
+_SEX = {"M": "male", "F": "female", "O": "other", "A": "other", "N": "other", "U": "unknown"}
+_OBSERVATION = {"OBS", "OBSERVATION", "OBV"}
+_PRIORITY = {"E": "EM", "A": "EM", "U": "UR", "C": "EL", "R": "R"}
+_ADMIT_SOURCE = {"1": "mp", "2": "outp", "3": "gp", "4": "hosp-trans", "5": "nursing", "6": "other", "7": "emd"}
+_DISPOSITION = {
+    1: "home",
+    2: "other-hcf",
+    3: "snf",
+    4: "long",
+    5: "other-hcf",
+    6: "home",
+    7: "aadvice",
+    20: "exp",
+    40: "exp",
+    41: "exp",
+    42: "exp",
+    43: "other-hcf",
+    50: "hosp",
+    51: "hosp",
+    61: "snf",
+    62: "rehab",
+    63: "long",
+    64: "snf",
+    65: "psy",
+    66: "other-hcf",
+}
+_ICD10_SYSTEMS = {"I10", "ICD10", "I10C", "ICD10CM", "ICD-10-CM", "I10-CM"}
+_SNOMED_SYSTEMS = {"SCT", "SNM", "SNM3", "SNOMED", "SNOMEDCT", "SNOMED-CT"}
+_SNAPSHOT_FIELDS = (
+    "encounter_class",
+    "status",
+    "service",
+    "priority",
+    "admit_source",
+    "discharge_disposition",
+    "period_start",
+    "period_end",
+    "facility_name",
+    "reason_text",
+)
+
+
+def content_of(message: AdtMessage) -> AdtContent:
+    """What a stored message says (read again from its bytes, the one source of truth)."""
+    block = read_block(bytes(message.raw))
+    received = block.messages[0]
+    return read_adt(parse(received.text), received.text)
+
+
+# Matching ---------------------------------------------------------------------------------------------------------
+
+
+def match_patient(content: AdtContent) -> tuple[Patient | None, str]:
+    """The registry's person for a message, or None and why: by identifiers first (a link from an earlier
+    review, a Medicaid CIN or Medicare MBI, an identifier whose system is the assigning authority), then by
+    exact name, birth date and sex when exactly one person has them."""
+    found: set[Any] = set()
+    for identifier in content.identifiers:
+        found.update(
+            AdtPatientLink.objects.filter(authority=identifier.authority, identifier=identifier.value).values_list(
+                "patient_id", flat=True
+            )
+        )
+        value = identifier.value.upper()
+        kinds = []
+        if identifier.type_code in ("MA", "MCD") or _CIN.match(value):
+            kinds.append(IdentifierKind.MEDICAID_CIN)
+        if identifier.type_code in ("MC", "MCR") or _MBI.match(value):
+            kinds.append(IdentifierKind.MEDICARE_MBI)
+        if kinds:
+            found.update(
+                PatientIdentifier.objects.filter(kind__in=kinds, value=value).values_list("patient_id", flat=True)
+            )
+        systems = [identifier.authority, f"urn:oid:{identifier.authority}"]
+        found.update(
+            PatientIdentifier.objects.filter(system__in=systems, value=identifier.value).values_list(
+                "patient_id", flat=True
+            )
+        )
+    if len(found) > 1:
+        return None, "The message's identifiers name different people in the registry."
+    if found:
+        return Patient.objects.get(pk=found.pop()), "identifier"
+    sex = _SEX.get(content.sex[:1], "")
+    if not (content.family_name and content.given_names and content.birth_date and sex):
+        return None, "No identifier matched, and the message lacks the name, birth date or sex to match on."
+    first_given = fold(content.given_names).split()[:1]
+    candidates = [
+        person
+        for person in Patient.objects.filter(
+            family_folded=fold(content.family_name), birth_date=content.birth_date, sex=sex
+        )
+        if person.given_folded.split()[:1] == first_given
+    ]
+    if len(candidates) == 1:
+        return candidates[0], "demographics"
+    if candidates:
+        return None, f"{len(candidates)} people share this name, birth date and sex."
+    return None, "No one in the registry has these identifiers, or this name, birth date and sex."
+
+
+# Encounters ---------------------------------------------------------------------------------------------------------
+
+
+def _encounter_class(content: AdtContent) -> str:
+    if content.patient_type in _OBSERVATION or content.patient_class in _OBSERVATION:
+        return EncounterClass.OBSERVATION
+    if content.patient_class == "E":
+        return EncounterClass.EMERGENCY
+    if content.patient_class in ("I", "P"):
+        return EncounterClass.INPATIENT
+    return EncounterClass.AMBULATORY
+
+
+def _disposition(code: str) -> str:
+    if not code:
+        return ""
+    try:
+        return _DISPOSITION.get(int(code), "oth")
+    except ValueError:
+        return "oth"
+
+
+def _snapshot(encounter: Encounter) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _SNAPSHOT_FIELDS:
+        value = getattr(encounter, name)
+        values[name] = value.isoformat() if isinstance(value, datetime.datetime) else value
+    return values
+
+
+def _data_from(encounter: Encounter, changes: dict[str, Any]) -> EncounterData:
+    values = _snapshot(encounter) | changes
+    for name in ("period_start", "period_end"):
+        if isinstance(values[name], str):
+            values[name] = datetime.datetime.fromisoformat(values[name])
+    return EncounterData(
+        **values,
+        type_code=encounter.type_code,
+        type_display=encounter.type_display,
+        facility_organization=encounter.facility_organization,
+        source=encounter.source,
+        source_identifier=encounter.source_identifier,
+    )
+
+
+def _find_encounter(patient: Patient, content: AdtContent) -> Encounter | None:
+    encounters = Encounter.objects.filter(patient=patient, source=RecordSource.HL7V2)
+    if content.visit_number:
+        return encounters.filter(source_identifier=content.visit_number).first()
+    # No visit number: the person's latest open visit at the facility.
+    return (
+        encounters.filter(
+            facility_name=content.facility,
+            status__in=[EncounterStatus.IN_PROGRESS, EncounterStatus.PLANNED, EncounterStatus.ARRIVED],
+        )
+        .order_by("-period_start", "-pk")
+        .first()
+    )
+
+
+def _visit_changes(content: AdtContent, message: AdtMessage) -> dict[str, Any]:
+    """The encounter fields the message gives (fields it leaves empty are not in the result)."""
+    changes: dict[str, Any] = {}
+    if content.patient_class or content.patient_type:
+        changes["encounter_class"] = _encounter_class(content)
+    if content.hospital_service:
+        changes["service"] = content.hospital_service.lower()
+    if _PRIORITY.get(content.admission_type[:1]):
+        changes["priority"] = _PRIORITY[content.admission_type[:1]]
+    if content.admit_source:
+        changes["admit_source"] = _ADMIT_SOURCE.get(content.admit_source.lstrip("0"), "other")
+    if content.facility:
+        changes["facility_name"] = content.facility
+    reason = content.reason or (content.diagnoses[0]["display"] if content.diagnoses else "")
+    if reason:
+        changes["reason_text"] = reason[:500]
+    if content.admitted_at:
+        changes["period_start"] = content.admitted_at
+    return changes
+
+
+def _when(content: AdtContent, message: AdtMessage) -> datetime.datetime:
+    return content.recorded_at or message.received_at
+
+
+def _record_diagnoses(patient: Patient, encounter: Encounter, content: AdtContent) -> list[int]:
+    """DG1 diagnoses coded in ICD-10-CM or SNOMED CT, as encounter diagnoses (once per code and encounter)."""
+    made = []
+    for diagnosis in content.diagnoses:
+        system_name = diagnosis["system"].upper().replace(" ", "")
+        system = ICD10CM if system_name in _ICD10_SYSTEMS else SNOMED if system_name in _SNOMED_SYSTEMS else ""
+        code = diagnosis["code"].strip().upper()
+        if not system or not looks_like(system, code):
+            continue
+        exists = (
+            Condition.objects.filter(patient=patient, encounter=encounter, code=code, code_system=system)
+            .exclude(verification_status=ConditionVerificationStatus.ENTERED_IN_ERROR)
+            .exists()
+        )
+        if exists:
+            continue
+        condition = record_condition(
+            patient=patient,
+            data=ConditionData(
+                code_system=system,
+                code=code,
+                display=diagnosis["display"][:300],
+                category=ConditionCategory.ENCOUNTER_DIAGNOSIS,
+                encounter=encounter,
+                source=RecordSource.HL7V2,
+            ),
+            by=None,
+        )
+        made.append(condition.pk)
+    return made
+
+
+def _start_kind(trigger: str, encounter_class: str) -> str:
+    if trigger == "A05":
+        return EventKind.PRE_ADMISSION
+    if encounter_class == EncounterClass.EMERGENCY:
+        return EventKind.ED_VISIT
+    if encounter_class == EncounterClass.OBSERVATION:
+        return EventKind.OBSERVATION
+    return EventKind.ADMISSION if trigger == "A01" else EventKind.REGISTRATION
+
+
+def _event(message: AdtMessage, content: AdtContent, patient: Patient, kind: str, **values: Any) -> AdtEvent:
+    return AdtEvent.objects.create(
+        message=message,
+        kind=kind,
+        trigger_event=content.event_type or message.trigger_event,
+        patient=patient,
+        occurred_at=values.pop("occurred_at", None) or _when(content, message),
+        facility=content.facility,
+        patient_class=content.patient_class[:8],
+        reason=(content.reason or (content.diagnoses[0]["display"] if content.diagnoses else ""))[:500],
+        diagnoses=content.diagnoses,
+        visit_number=content.visit_number,
+        **values,
+    )
+
+
+def _changed(before: dict[str, Any], encounter: Encounter) -> dict[str, Any]:
+    after = _snapshot(encounter)
+    return {name: value for name, value in before.items() if after[name] != value}
+
+
+def _apply_visit(message: AdtMessage, content: AdtContent, patient: Patient) -> list[AdtEvent]:
+    trigger = message.trigger_event
+    encounter = _find_encounter(patient, content)
+    changes = _visit_changes(content, message)
+    when = _when(content, message)
+    before: dict[str, Any] | None = _snapshot(encounter) if encounter else None
+    occurred = when
+    if trigger in ("A01", "A04", "A05"):
+        changes["status"] = EncounterStatus.PLANNED if trigger == "A05" else EncounterStatus.IN_PROGRESS
+        if content.discharged_at and trigger != "A05":
+            changes |= {"status": EncounterStatus.FINISHED, "period_end": content.discharged_at}
+        elif encounter is not None:
+            changes["period_end"] = None
+        occurred = content.admitted_at or when
+    elif trigger == "A03":
+        ended = content.discharged_at or when
+        changes |= {"status": EncounterStatus.FINISHED, "period_end": ended}
+        if content.discharge_disposition:
+            changes["discharge_disposition"] = _disposition(content.discharge_disposition)
+        occurred = ended
+    elif encounter is None and trigger not in ("A02",):
+        # An update for a visit we never heard of: nothing to change.
+        return [_event(message, content, patient, EventKind.UPDATE, detail={"no_encounter": True})]
+    if encounter is None:
+        data = EncounterData(
+            encounter_class=changes.pop("encounter_class", EncounterClass.INPATIENT),
+            period_start=changes.pop("period_start", None) or min(when, changes.get("period_end") or when),
+            status=changes.pop("status", EncounterStatus.IN_PROGRESS),
+            source=RecordSource.HL7V2,
+            source_identifier=content.visit_number,
+            **changes,
+        )
+        encounter = record_encounter(patient=patient, data=data, by=None)
+    else:
+        encounter = update_encounter(encounter=encounter, data=_data_from(encounter, changes), by=None)
+    conditions = _record_diagnoses(patient, encounter, content)
+    if trigger in ("A01", "A04", "A05"):
+        kind = _start_kind(trigger, encounter.encounter_class)
+    else:
+        kind = {"A02": EventKind.TRANSFER, "A03": EventKind.DISCHARGE}.get(trigger, EventKind.UPDATE)
+    return [
+        _event(
+            message,
+            content,
+            patient,
+            kind,
+            occurred_at=occurred,
+            encounter=encounter,
+            encounter_before=_changed(before, encounter) if before is not None else None,
+            condition_ids=conditions,
+            detail={"location": content.location} if content.location else {},
+        )
+    ]
+
+
+def _apply_cancel(message: AdtMessage, content: AdtContent, patient: Patient) -> list[AdtEvent]:
+    """Retract exactly what the latest not-yet-cancelled admission (A11), transfer (A12) or discharge (A13)
+    of the visit changed: its encounter fields go back, a visit it created becomes entered-in-error, and the
+    diagnoses it recorded are marked entered-in-error."""
+    kinds = CANCELLED_KINDS[message.trigger_event]
+    events = AdtEvent.objects.filter(patient=patient, kind__in=kinds, retracted_by__isnull=True)
+    if content.visit_number:
+        events = events.filter(visit_number=content.visit_number)
+    else:
+        events = events.filter(facility=content.facility)
+    target = events.order_by("-pk").first()
+    cancel = _event(message, content, patient, EventKind.CANCEL, retracts=target)
+    if target is None:
+        cancel.detail = {"nothing_to_retract": True}
+        cancel.save(update_fields=["detail"])
+        return [cancel]
+    encounter = target.encounter
+    if encounter is not None:
+        if target.encounter_before is None:
+            changes: dict[str, Any] = {"status": EncounterStatus.ENTERED_IN_ERROR}
+        else:
+            changes = dict(target.encounter_before)
+        update_encounter(encounter=encounter, data=_data_from(encounter, changes), by=None)
+        cancel.encounter = encounter
+    for condition in Condition.objects.filter(pk__in=target.condition_ids):
+        update_condition_status(
+            condition=condition,
+            clinical_status=ConditionClinicalStatus.INACTIVE,
+            verification_status=ConditionVerificationStatus.ENTERED_IN_ERROR,
+            by=None,
+        )
+    cancel.detail = {"retracted": target.kind, "retracted_event": target.pk}
+    cancel.save(update_fields=["encounter", "detail"])
+    target.retracted_by = cancel
+    target.save(update_fields=["retracted_by"])
+    return [cancel]
+
+
+def _apply_demographics(message: AdtMessage, content: AdtContent, patient: Patient) -> list[AdtEvent]:
+    sent = {
+        "family_name": content.family_name,
+        "given_names": content.given_names,
+        "birth_date": content.birth_date.isoformat() if content.birth_date else "",
+        "sex": _SEX.get(content.sex[:1], ""),
+    }
+    return [_event(message, content, patient, EventKind.DEMOGRAPHICS, detail={"sent": sent})]
+
+
+def _apply_merge(message: AdtMessage, content: AdtContent, patient: Patient) -> list[AdtEvent]:
+    moved = []
+    for identifier in content.prior_identifiers:
+        AdtPatientLink.objects.update_or_create(
+            authority=identifier.authority,
+            identifier=identifier.value,
+            defaults={"patient": patient, "via": "merge", "created_by": None},
+        )
+        moved.append(f"{identifier.authority}|{identifier.value}")
+    return [_event(message, content, patient, EventKind.MERGE, detail={"prior_identifiers": moved})]
+
+
+APPLY: dict[str, Callable[[AdtMessage, AdtContent, Patient], list[AdtEvent]]] = {
+    **dict.fromkeys(("A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08"), _apply_visit),
+    **dict.fromkeys(("A11", "A12", "A13"), _apply_cancel),
+    "A31": _apply_demographics,
+    "A40": _apply_merge,
+}
+
+
+# Claiming and processing ------------------------------------------------------------------------------------------
+
+
+def claimable() -> Any:
+    """Received messages with no earlier message of the same person still waiting (in order per person)."""
+    earlier = AdtMessage.objects.filter(
+        patient_key=OuterRef("patient_key"), pk__lt=OuterRef("pk"), status__in=WAITING_STATUSES
+    ).exclude(patient_key="")
+    return AdtMessage.objects.filter(status=MessageStatus.RECEIVED).filter(~Exists(earlier)).order_by("pk")
+
+
+def claim(*, worker: str, limit: int) -> list[AdtMessage]:
+    """Claim up to ``limit`` messages for ``worker``: each one moved received → processing by a conditional
+    update, so two workers never hold the same message."""
+    claimed = []
+    for pk in list(claimable().values_list("pk", flat=True)[:limit]):
+        won = AdtMessage.objects.filter(pk=pk, status=MessageStatus.RECEIVED).update(
+            status=MessageStatus.PROCESSING, claimed_by=worker, claimed_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        if won:
+            claimed.append(AdtMessage.objects.get(pk=pk))
+    return claimed
+
+
+def release_stale_claims(*, older_than: float) -> int:
+    """Messages held by a worker that died (claimed longer ago than ``older_than`` seconds) go back to wait."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than)
+    return AdtMessage.objects.filter(status=MessageStatus.PROCESSING, claimed_at__lt=cutoff).update(
+        status=MessageStatus.RECEIVED, claimed_by="", claimed_at=None
+    )
+
+
+def _finish(message: AdtMessage, worker: str, status: str, *, reason: str = "", patient: Patient | None = None) -> bool:
+    return bool(
+        AdtMessage.objects.filter(pk=message.pk, status=MessageStatus.PROCESSING, claimed_by=worker).update(
+            status=status, status_reason=reason, processed_at=timezone.now(), patient=patient
+        )
+    )
+
+
+class LostClaim(Exception):
+    """Another worker took the message over (this one was too slow): its work is rolled back."""
+
+
+def process_claimed(message: AdtMessage, *, worker: str, patient: Patient | None = None) -> str:
+    """Apply one claimed message in one transaction; returns its new status."""
+    with origin("hl7", client_address=f"adt:{message.sending_facility}"[:64]):
+        try:
+            with transaction.atomic():
+                status = _process(message, worker, patient)
+        except LostClaim:
+            return MessageStatus.PROCESSING
+        except DomainError as error:
+            status = MessageStatus.FAILED
+            with transaction.atomic():
+                _finish(message, worker, status, reason=f"{error.code}: {error}", patient=patient)
+        except Exception as error:
+            log.exception("ADT message %s could not be processed", message.pk)
+            status = MessageStatus.FAILED
+            with transaction.atomic():
+                _finish(message, worker, status, reason=f"internal error: {type(error).__name__}: {error}")
+    return status
+
+
+def _process(message: AdtMessage, worker: str, patient: Patient | None) -> str:
+    if AdtEvent.objects.filter(message=message).exists():  # applied before: never again
+        if not _finish(message, worker, MessageStatus.PROCESSED, patient=message.patient):
+            raise LostClaim
+        return MessageStatus.PROCESSED
+    content = content_of(message)
+    apply = APPLY.get(message.trigger_event)
+    if apply is None:
+        if not _finish(message, worker, MessageStatus.IGNORED, reason=f"{message.trigger_event} is not used"):
+            raise LostClaim
+        return MessageStatus.IGNORED
+    reason = ""
+    if patient is None:
+        patient, reason = match_patient(content)
+    if patient is None:
+        if not _finish(message, worker, MessageStatus.REVIEW, reason=reason):
+            raise LostClaim
+        return MessageStatus.REVIEW
+    apply(message, content, patient)
+    if not _finish(message, worker, MessageStatus.PROCESSED, patient=patient):
+        raise LostClaim
+    return MessageStatus.PROCESSED
+
+
+def process_waiting_for_key(key: str, *, patient: Patient) -> list[AdtMessage]:
+    """After a link: the person's messages in review or waiting behind them, processed in order."""
+    done = []
+    worker = f"review:{threading.get_ident()}"
+    waiting = AdtMessage.objects.filter(
+        patient_key=key, status__in=[MessageStatus.REVIEW, MessageStatus.RECEIVED]
+    ).order_by("pk")
+    for message in waiting:
+        won = AdtMessage.objects.filter(pk=message.pk, status=message.status).update(
+            status=MessageStatus.PROCESSING, claimed_by=worker, claimed_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        if won:
+            message.refresh_from_db()
+            process_claimed(message, worker=worker, patient=patient)
+            message.refresh_from_db()
+            done.append(message)
+    return done
+
+
+def run_once(config: WorkerConfig) -> int:
+    """Claim and process what is waiting, until nothing is; returns how many messages were processed."""
+    total = 0
+    while True:
+        messages = claim(worker=config.name, limit=config.batch_size)
+        if not messages:
+            return total
+        for message in messages:
+            process_claimed(message, worker=config.name)
+        total += len(messages)
+
+
+def run_forever(config: WorkerConfig, stop: threading.Event, *, on_idle: Callable[[], None] | None = None) -> int:
+    """The worker loop: release dead workers' claims, drain, wait ``poll_interval``; until ``stop`` is set."""
+    total = 0
+    last_release = 0.0
+    while not stop.is_set():
+        close_old_connections()
+        now = timezone.now().timestamp()
+        if now - last_release > min(config.claim_timeout / 4, 60):
+            released = release_stale_claims(older_than=config.claim_timeout)
+            if released:
+                log.warning("Released %s ADT messages claimed by workers that stopped", released)
+            last_release = now
+        total += run_once(config)
+        if on_idle is not None:
+            on_idle()
+        stop.wait(config.poll_interval)
+    close_old_connections()
+    return total
