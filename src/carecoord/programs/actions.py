@@ -113,6 +113,33 @@ def refer_to_program(
     return referral
 
 
+def cancel_referral(*, referral: ProgramReferral, by: User, reason: str) -> ProgramReferral:
+    """The referring organization withdraws a referral still waiting for a decision; the receiver is told."""
+    if referral.referring_organization_id is None or referral.referring_organization_id != by.organization_id:
+        raise AccessDenied("Only the organization that sent the referral may cancel it.")
+    if referral.status != ReferralStatus.PENDING:
+        raise DomainError(f"This referral was already {referral.get_status_display().lower()}.", code="decided")
+    if not reason.strip():
+        raise ValidationFailed("Say why the referral is cancelled.", field="reason")
+    with transaction.atomic():
+        referral.status = ReferralStatus.CANCELLED
+        referral.decision_reason = reason.strip()
+        referral.decided_at = timezone.now()
+        referral.decided_by = by
+        referral.version += 1
+        referral.save(update_fields=["status", "decision_reason", "decided_at", "decided_by", "version"])
+        _audit(by, AuditAction.UPDATE, referral, referral.patient_id, status=referral.status, reason=reason.strip())
+        notify(
+            organization=referral.receiving_organization,
+            patient=referral.patient,
+            kind=NotificationKind.REFERRAL_DECIDED,
+            title=f"Referral to {referral.program.name} cancelled by {referral.referring_organization}",
+            body=referral.decision_reason,
+            by=by,
+        )
+    return referral
+
+
 def _decide(referral: ProgramReferral, by: User) -> None:
     _need(by, Capability.ENROLL, "accept or reject referrals")
     if referral.receiving_organization_id != by.organization_id:

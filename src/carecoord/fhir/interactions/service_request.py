@@ -1,23 +1,51 @@
-"""ServiceRequest (a referral into a program): read and search, through ``programs.access``.
+"""ServiceRequest (a referral into a program): read, search, create and update, through ``programs.access`` and
+``programs.actions``.
 
 The organizations a referral is between (referring and receiving) see it, as ``access_referral`` decides;
 anyone else needs access to the person, and for a labelled referral a consent releasing its labels: a read of
 one not released is 403, a search leaves it out.
+
+Create (``refer_to_program``): ``subject`` Patient/<id> (the user must have access to the person), ``code`` one
+program coding, ``performer[0]`` the receiving Organization/<id>; optional ``reasonCode[0].text``, the
+``referral-source`` extension (default ``provider``) and ``meta.security`` labels (42CFRPart2, HIV). The
+referring organization is the user's. Update records a decision: the receiving organization accepts (status
+``completed`` or decision ``accepted``) or rejects (decision ``rejected`` with a ``note`` saying why); the
+referring organization cancels (decision ``cancelled`` with a note). Nothing else may change.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q
+from fhir.resources.R4B.servicerequest import ServiceRequest as ServiceRequestModel
 
 from carecoord.accounts.models import User
-from carecoord.accounts.queries import as_uuid
-from carecoord.common.errors import AccessDenied
+from carecoord.accounts.queries import as_uuid, get_organization
+from carecoord.audit.models import AuditAction
+from carecoord.common.errors import AccessDenied, DomainError, VersionConflict
 from carecoord.consents.notices import notices_for
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
 from carecoord.fhir.interactions.organization import id_condition
-from carecoord.fhir.interactions.scope import People, gated, not_kept, patient_condition, patient_ids, people
+from carecoord.fhir.interactions.scope import (
+    People,
+    body_reference,
+    gated,
+    not_kept,
+    patient_condition,
+    patient_ids,
+    people,
+)
 from carecoord.fhir.mapping.episode_of_care import program_system
-from carecoord.fhir.mapping.service_request import our_statuses, service_request_resource
+from carecoord.fhir.mapping.labels import V3_ACT_CODE
+from carecoord.fhir.mapping.service_request import (
+    FHIR_STATUS,
+    decision_url,
+    our_statuses,
+    service_request_resource,
+    source_url,
+)
+from carecoord.fhir.outcome import bad_request, domain_paths
 from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import (
     FilterBuilder,
@@ -30,12 +58,157 @@ from carecoord.fhir.search import (
     reference_id,
     token,
 )
+from carecoord.patients.access import access_patient
 from carecoord.programs.access import Labelled, access_referral
-from carecoord.programs.models import ProgramReferral
+from carecoord.programs.actions import accept_referral, cancel_referral, refer_to_program, reject_referral
+from carecoord.programs.models import Program, ProgramReferral, ReferralSource, ReferralStatus
 
 
 def read(request: FhirRequest, referral_id: str) -> FhirResponse:
     return versioned(service_request_resource(access_referral(request.authenticated_user, referral_id)))
+
+
+# --- create and update ---------------------------------------------------------------------------------------------
+
+_PATHS = {
+    "source": f"ServiceRequest.extension('{source_url()}')",
+    "reason": "ServiceRequest.note",
+    "program": "ServiceRequest.code",
+    "receiving_organization": "ServiceRequest.performer",
+}
+
+
+def _expression(field: str) -> str:
+    return _PATHS.get(field, "ServiceRequest")
+
+
+def _extension(resource: dict[str, Any], url: str) -> str | None:
+    for extension in resource.get("extension") or []:
+        if extension.get("url") == url:
+            return str(extension.get("valueCode") or "")
+    return None
+
+
+def _program(resource: dict[str, Any]) -> Program:
+    codes = [
+        c.get("code") for c in (resource.get("code") or {}).get("coding") or [] if c.get("system") == program_system()
+    ]
+    if len(codes) != 1:
+        raise bad_request(
+            f"ServiceRequest.code must hold one coding of {program_system()}.", expression="ServiceRequest.code"
+        )
+    program = Program.objects.filter(code=codes[0]).first()
+    if program is None:
+        raise bad_request(f"Unknown program {codes[0]!r}.", expression="ServiceRequest.code", issue_code="code-invalid")
+    return program
+
+
+def _labels(resource: dict[str, Any]) -> list[str]:
+    labels = []
+    for index, item in enumerate((resource.get("meta") or {}).get("security") or []):
+        if item.get("system") != V3_ACT_CODE or item.get("code") not in ("42CFRPart2", "HIV"):
+            raise bad_request(
+                "A referral's label is a v3-ActCode code: 42CFRPart2 or HIV.",
+                expression=f"ServiceRequest.meta.security[{index}]",
+                issue_code="code-invalid",
+            )
+        labels.append(str(item["code"]))
+    return labels
+
+
+def _note(resource: dict[str, Any]) -> str:
+    return " ".join(str(n.get("text") or "").strip() for n in resource.get("note") or []).strip()
+
+
+def create(request: FhirRequest) -> FhirResponse:
+    user = request.authenticated_user
+    resource = request.resource("ServiceRequest", ServiceRequestModel)
+    if resource.get("status") not in (None, "active") or resource.get("intent") not in ("order", "proposal", "plan"):
+        raise bad_request(
+            "A new referral has status active and intent order.", expression="ServiceRequest.status", issue_code="value"
+        )
+    subject = body_reference(resource.get("subject"), "ServiceRequest.subject", ("Patient",), request.base)
+    if subject is None:
+        raise bad_request("ServiceRequest.subject must reference Patient/<id>.", expression="ServiceRequest.subject")
+    program = _program(resource)
+    performers = resource.get("performer") or []
+    if len(performers) != 1:
+        raise bad_request(
+            "Name one receiving organization in ServiceRequest.performer.", expression="ServiceRequest.performer"
+        )
+    found = body_reference(performers[0], "ServiceRequest.performer[0]", ("Organization",), request.base)
+    receiving = get_organization(found[1]) if found else None
+    if receiving is None:
+        raise bad_request(
+            "ServiceRequest.performer[0] must reference an Organization known here.",
+            expression="ServiceRequest.performer[0]",
+        )
+    source = _extension(resource, source_url()) or ReferralSource.PROVIDER
+    if source not in ReferralSource.values:
+        raise bad_request(
+            f"Unknown referral source {source!r}.", expression=_expression("source"), issue_code="code-invalid"
+        )
+    labels = _labels(resource)
+    reason = " ".join(str(r.get("text") or "").strip() for r in resource.get("reasonCode") or []).strip()
+    patient = access_patient(user, subject[1], action=AuditAction.CREATE, object_type="ServiceRequest")
+    with domain_paths(_expression):
+        referral = refer_to_program(
+            patient=patient,
+            program=program,
+            receiving_organization=receiving,
+            source=source,
+            by=user,
+            reason=reason,
+            security_labels=labels,
+        )
+    return versioned(
+        service_request_resource(access_referral(user, referral.pk)),
+        status=201,
+        location=f"{request.base}/ServiceRequest/{referral.pk}",
+    )
+
+
+def update(request: FhirRequest, referral_id: str) -> FhirResponse:
+    user = request.authenticated_user
+    resource = request.resource("ServiceRequest", ServiceRequestModel)
+    if resource.get("id") != referral_id:
+        raise bad_request("The resource's id must equal the id in the URL.", expression="ServiceRequest.id")
+    referral = access_referral(user, referral_id).item
+    assert isinstance(referral, ProgramReferral)
+    expected = request.if_match()
+    if expected is not None and expected != referral.version:
+        raise VersionConflict(f"ServiceRequest/{referral_id} is at version {referral.version}, not {expected}.")
+    decision = _extension(resource, decision_url())
+    if not decision or decision == referral.status:  # no decision named: read it from the status
+        status = resource.get("status")
+        receiving = referral.receiving_organization_id == user.organization_id
+        decision = {
+            "completed": ReferralStatus.ACCEPTED,
+            "revoked": ReferralStatus.REJECTED if receiving else ReferralStatus.CANCELLED,
+        }.get(str(status), referral.status if status == FHIR_STATUS.get(referral.status) else "")
+    if decision == referral.status:
+        return versioned(service_request_resource(access_referral(user, referral_id)))
+    note = _note(resource)
+    with domain_paths(_expression):
+        if decision == ReferralStatus.PENDING:
+            raise DomainError(
+                f"This referral was already {referral.get_status_display().lower()}; a decision is not undone.",
+                code="decided",
+            )
+        if decision == ReferralStatus.ACCEPTED:
+            accept_referral(referral=referral, by=user)
+        elif decision == ReferralStatus.REJECTED:
+            reject_referral(referral=referral, by=user, reason=note)
+        elif decision == ReferralStatus.CANCELLED:
+            cancel_referral(referral=referral, by=user, reason=note)
+        else:
+            raise bad_request(
+                "An update records a decision: the extension referral-decision accepted, rejected or cancelled "
+                "(with a note saying why), or status completed to accept.",
+                expression=f"ServiceRequest.extension('{decision_url()}')",
+                issue_code="business-rule",
+            )
+    return versioned(service_request_resource(access_referral(user, referral_id)))
 
 
 def _organization(field_name: str) -> FilterBuilder:
@@ -104,6 +277,8 @@ RESOURCE = ResourceType(
     name="ServiceRequest",
     read=read,
     search=search,
+    create=create,
+    update=update,
     search_params=(
         SearchParam("patient", "reference", "The person referred (Patient/<id>)"),
         SearchParam("status", "token", "active (pending), completed (accepted), revoked (rejected or cancelled)"),
@@ -114,8 +289,9 @@ RESOURCE = ResourceType(
         SearchParam("_id", "token", "Logical id of the resource"),
     ),
     sorts=tuple(_SORTS),
-    documentation="Referrals into a program (read-only here). Status: pending = active, accepted = completed, "
-    "rejected or cancelled = revoked; the extension referral-decision keeps our status. Labelled referrals "
-    "(42 CFR Part 2, HIV) appear only where a consent releases them, with meta.security (labels and NORDSLCD) "
-    "and the redisclosure notice as narrative and note.",
+    documentation="Referrals into a program: create refers a person (the referring organization is yours); update "
+    "records the receiver's acceptance or rejection, or the sender's cancellation. Status: pending = active, "
+    "accepted = completed, rejected or cancelled = revoked; the extension referral-decision keeps our status. "
+    "Labelled referrals (42 CFR Part 2, HIV) appear only where a consent releases them, with meta.security "
+    "(labels and NORDSLCD) and the redisclosure notice as narrative and note.",
 )

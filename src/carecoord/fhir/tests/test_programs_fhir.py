@@ -561,6 +561,64 @@ def network(alice_rn, agency, maria):
     }
 
 
+def referral_body(person, receiving, code="complex-care", **overrides):
+    resource = {
+        "resourceType": "ServiceRequest",
+        "status": "active",
+        "intent": "order",
+        "code": {"coding": [{"system": PROGRAM, "code": code}]},
+        "subject": {"reference": f"Patient/{person.pk}"},
+        "performer": [{"reference": f"Organization/{receiving.pk}"}],
+        "reasonCode": [{"text": "Three ED visits this quarter"}],
+    }
+    resource.update(overrides)
+    return resource
+
+
+def test_referral_created_then_accepted_rejected_or_cancelled_over_fhir(network, alice, eve, maria, agency):
+    from carecoord.programs.models import Segment
+
+    hank = network["hank"]
+    response = hank.post("ServiceRequest", referral_body(maria, agency, "ny-hh-plus-smi"))
+    assert response.status_code == 201, response.content
+    body = response.resource
+    referral = ProgramReferral.objects.get(pk=body["id"])
+    assert (referral.referring_organization, referral.receiving_organization) == (network["hospital"], agency)
+    assert body["status"] == "active" and body["reasonCode"][0]["text"] == "Three ED visits this quarter"
+    assert response["Location"].endswith(f"/fhir/ServiceRequest/{referral.pk}")
+
+    accepted = alice.put(
+        f"ServiceRequest/{referral.pk}", {**alice.get(f"ServiceRequest/{referral.pk}").resource, "status": "completed"}
+    )
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.resource["status"] == "completed"
+    assert Segment.objects.filter(referral=referral, kind="assignment").exists()
+    outcome(hank.put(f"ServiceRequest/{referral.pk}", {**body, "status": "revoked"}), 422)  # already decided
+
+    second = hank.post("ServiceRequest", referral_body(maria, agency, "medicare-ccm")).resource
+    decision = {"url": f"{BASE}/StructureDefinition/referral-decision", "valueCode": "rejected"}
+    no_reason = outcome(alice.put(f"ServiceRequest/{second['id']}", {**second, "extension": [decision]}), 400)
+    assert no_reason["issue"][0]["expression"] == ["ServiceRequest.note"]
+    rejected = alice.put(
+        f"ServiceRequest/{second['id']}",
+        {**second, "extension": [decision], "note": [{"text": "Not eligible: no Medicare Part B"}]},
+    )
+    assert rejected.resource["extension"][0]["valueCode"] == "rejected"
+
+    third = hank.post("ServiceRequest", referral_body(maria, agency, "medicare-pcm")).resource
+    cancel = {**third, "extension": [{**decision, "valueCode": "cancelled"}], "note": [{"text": "Sent in error"}]}
+    outcome(alice.put(f"ServiceRequest/{third['id']}", cancel), 403)  # only the sender cancels
+    assert hank.put(f"ServiceRequest/{third['id']}", cancel).resource["extension"][0]["valueCode"] == "cancelled"
+
+    count = ProgramReferral.objects.count()
+    outcome(eve.post("ServiceRequest", referral_body(maria, agency)), 403)
+    outcome(hank.post("ServiceRequest", referral_body(maria, agency, "no-such-program")), 400)
+    outcome(hank.post("ServiceRequest", referral_body(maria, agency, performer=[])), 400)
+    bad_label = referral_body(maria, agency, meta={"security": [{"system": ACT_CODE, "code": "PSY"}]})
+    outcome(hank.post("ServiceRequest", bad_label), 400)
+    assert ProgramReferral.objects.count() == count
+
+
 def test_part2_referral_is_shown_with_labels_and_notice_only_where_consent_releases_it(network, maria):
     labelled, plain = network["labelled"], network["plain"]
     hank, pia = network["hank"], network["pia"]
@@ -672,7 +730,7 @@ def test_metadata_describes_the_program_types(anonymous):
     assert interactions["EpisodeOfCare"] == {"read", "search-type", "create", "update"}
     assert interactions["Consent"] == {"read", "search-type", "create", "update"}
     assert interactions["CareTeam"] == {"read", "search-type"}
-    assert interactions["ServiceRequest"] == {"read", "search-type"}
+    assert interactions["ServiceRequest"] == {"read", "search-type", "create", "update"}
     assert {p["name"] for p in listed["EpisodeOfCare"]["searchParam"]} == {
         "patient",
         "status",
