@@ -41,19 +41,37 @@ Data = Mapping[str, list[str]]
 
 INPUT_TYPES = {"integer": "number", "decimal": "number", "date": "date", "dateTime": "datetime-local", "string": "text"}
 
-# Short names and bands of the instruments whose total is the sum of their answers' scores (the live total).
-SCREEN_BANDS = ((0, 2, "Negative screen"), (3, 6, "Positive screen"))
-LIVE_TOTALS: Mapping[str, tuple[str, tuple[str, ...], tuple[tuple[int, int, str], ...]]] = {
-    instruments.PHQ9_URL: ("PHQ-9", PHQ9_ITEMS, tuple((lo, hi, label) for lo, hi, _, label in PHQ9_BANDS)),
+# Short names and bands (low, high, label, code) of the instruments whose total is the sum of their answers'
+# scores: what the live total shows.
+Bands = tuple[tuple[int, int, str, str], ...]
+SCREEN_BANDS: Bands = ((0, 2, "Negative screen", "negative"), (3, 6, "Positive screen", "positive"))
+LIVE_TOTALS: Mapping[str, tuple[str, tuple[str, ...], Bands]] = {
+    instruments.PHQ9_URL: ("PHQ-9", PHQ9_ITEMS, tuple((lo, hi, label, code) for lo, hi, code, label in PHQ9_BANDS)),
     instruments.PHQ2_URL: ("PHQ-2", PHQ9_ITEMS[:2], SCREEN_BANDS),
-    instruments.GAD7_URL: ("GAD-7", GAD7_ITEMS, tuple((lo, hi, label) for lo, hi, _, label in GAD7_BANDS)),
+    instruments.GAD7_URL: ("GAD-7", GAD7_ITEMS, tuple((lo, hi, label, code) for lo, hi, code, label in GAD7_BANDS)),
     instruments.GAD2_URL: ("GAD-2", GAD7_ITEMS[:2], SCREEN_BANDS),
-    instruments.DAST10_URL: ("DAST-10", DAST10_ITEMS, tuple((lo, hi, label) for lo, hi, _, label in DAST10_BANDS)),
+    instruments.DAST10_URL: (
+        "DAST-10",
+        DAST10_ITEMS,
+        tuple((lo, hi, label, code) for lo, hi, code, label in DAST10_BANDS),
+    ),
     instruments.AUDIT_C_URL: ("AUDIT-C", tuple(AUDIT_C_POINTS), ()),
 }
-AUDIT_C_BANDS = {
-    "male": ((0, 3, "Negative (men: positive at 4 or more)"), (4, 12, "Positive (men: 4 or more)")),
-    "female": ((0, 2, "Negative (women: positive at 3 or more)"), (3, 12, "Positive (women: 3 or more)")),
+AUDIT_C_BANDS: Mapping[str, Bands] = {
+    "male": ((0, 3, "Negative (men: positive at 4 or more)", "negative"), (4, 12, "Positive (men)", "positive")),
+    "female": ((0, 2, "Negative (women: positive at 3 or more)", "negative"), (3, 12, "Positive (women)", "positive")),
+}
+# A band's badge: colour reinforces the words, never replaces them.
+BAND_CLASSES: Mapping[str, str] = {
+    "minimal": "ok",
+    "none": "ok",
+    "low": "ok",
+    "negative": "ok",
+    "moderate": "warn",
+    "positive": "warn",
+    "moderately-severe": "danger",
+    "substantial": "danger",
+    "severe": "danger",
 }
 
 
@@ -496,7 +514,7 @@ def live_total(questionnaire: Questionnaire, *, sex: str | None = None) -> dict[
         "name": name,
         "items": json.dumps(list(link_ids)),
         "max": format(Decimal(highest).normalize(), "f"),
-        "bands": json.dumps([list(band) for band in bands]),
+        "bands": json.dumps([[low, high, label, BAND_CLASSES.get(code, "")] for low, high, label, code in bands]),
     }
 
 

@@ -45,6 +45,7 @@ from carecoord.assessments.actions import (
 from carecoord.assessments.engine import Questionnaire
 from carecoord.assessments.flags import SAFETY_REASON
 from carecoord.assessments.forms import (
+    LIVE_TOTALS,
     FormBuilder,
     ReasonForm,
     ResolveFlagForm,
@@ -408,7 +409,8 @@ def _holder(task: Task | None) -> str:
     return "nobody yet"
 
 
-def _flag_words(response: QuestionnaireResponse, questionnaire: Questionnaire) -> list[str]:
+def _flag_words(response: QuestionnaireResponse, questionnaire: Questionnaire) -> list[tuple[str, bool]]:
+    """Each flag in words, and whether it is about safety."""
     words = []
     for code in response.flags:
         if code == SAFETY_REASON:
@@ -422,9 +424,9 @@ def _flag_words(response: QuestionnaireResponse, questionnaire: Questionnaire) -
                 then = f"the safety task already open for {_holder(task)} covers it"
             else:
                 then = "a safety follow-up is needed today"
-            words.append(f"Item 9 (“{text}”) answered “{answered}”: {then}.")
+            words.append((f"Item 9 (“{text}”) answered “{answered}”: {then}.", True))
         else:
-            words.append(FLAG_WORDS.get(code, code.replace("-", " ").capitalize() + "."))
+            words.append((FLAG_WORDS.get(code, code.replace("-", " ").capitalize() + "."), False))
     return words
 
 
@@ -449,7 +451,7 @@ def _result(request: HttpRequest, user: User, response: QuestionnaireResponse) -
             "response": response,
             "patient": patient,
             "definition": response.questionnaire,
-            "maximum": total["max"] if total and response.questionnaire.url in LIVE_URLS else "",
+            "maximum": total["max"] if total and response.questionnaire.url in LIVE_TOTALS else "",
             "flag_words": _flag_words(response, questionnaire),
             "tasks": tasks,
             "observations": observations,
@@ -460,18 +462,6 @@ def _result(request: HttpRequest, user: User, response: QuestionnaireResponse) -
             "reason_form": ReasonForm(),
         },
     )
-
-
-LIVE_URLS = frozenset(
-    {
-        instruments.PHQ9_URL,
-        instruments.PHQ2_URL,
-        instruments.GAD7_URL,
-        instruments.GAD2_URL,
-        instruments.DAST10_URL,
-        instruments.AUDIT_C_URL,
-    }
-)
 
 
 # --- the safety flag ---------------------------------------------------------------------------------------------

@@ -241,7 +241,10 @@
       text.textContent = name + " total " + total + " of " + max;
       var band = bands.filter(function (b) { return total >= b[0] && total <= b[1]; })[0];
       badge.hidden = !band;
-      if (band) badge.textContent = band[2];
+      if (band) {
+        badge.textContent = band[2];
+        badge.className = "badge" + (band[3] ? " " + band[3] : "");
+      }
       note.textContent = "All " + answered + " answered. The score saved on completion is the one that counts.";
       box.classList.add("is-complete");
     }
