@@ -5,10 +5,18 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from carecoord.accounts.models import User
+from carecoord.accounts.permissions import Capability, can
 from carecoord.accounts.queries import as_uuid
 from carecoord.careteams.models import CareTeam, CareTeamMember
 from carecoord.common.errors import NotFound
 from carecoord.patients.access import access_patient
+from carecoord.patients.models import Patient
+
+
+def may_change(user: User, patient: Patient) -> bool:
+    """Staff with access to the person (``patient`` as ``access_patient`` returned it) may change the team,
+    except through emergency access."""
+    return can(user, Capability.VIEW_PATIENTS) and getattr(patient, "access_basis", "") != "break-glass"
 
 
 def care_teams_with_members() -> QuerySet[CareTeam]:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from carecoord.accounts.models import User
-from carecoord.accounts.permissions import Capability, can
+from carecoord.accounts.permissions import Capability
+from carecoord.careteams.access import may_change
 from carecoord.careteams.actions import MemberData, add_member, end_member
 from carecoord.careteams.forms import EndMemberForm, MemberForm, staff_choices, team_organizations
 from carecoord.careteams.models import CareTeamMember, CareTeamStatus, MemberKind
@@ -29,11 +30,6 @@ from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
 from carecoord.web.decorators import is_htmx, page_fetch, requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
-
-
-def may_change(user: User, patient: Patient) -> bool:
-    """Staff with patient access may change the team, except through emergency access."""
-    return can(user, Capability.VIEW_PATIENTS) and getattr(patient, "access_basis", "") != "break-glass"
 
 
 def panel_context(patient: Patient, user: User) -> dict[str, Any]:

@@ -517,6 +517,49 @@ def test_care_team_read_and_search(alice, alice_rn, maria, enrolled):
     outcome(alice.get("CareTeam/00000000-0000-0000-0000-000000000000"), 404)
 
 
+def test_care_team_created_and_changed_over_fhir(alice, alice_rn, bob_coordinator, eve, maria, consented):
+    from carecoord.careteams.models import CareTeam, CareTeamMember
+
+    role = f"{BASE}/CodeSystem/care-team-role"
+    contact = maria.contacts.get()
+
+    def part(code, member, **extra):
+        return {"role": [{"coding": [{"system": role, "code": code}]}], "member": member, **extra}
+
+    posted = {
+        "resourceType": "CareTeam",
+        "status": "active",
+        "subject": {"reference": f"Patient/{maria.pk}"},
+        "participant": [
+            part("care_manager", {"reference": f"Practitioner/{alice_rn.practitioner.pk}"}),
+            part("caregiver", {"reference": f"RelatedPerson/{contact.pk}"}),
+            part("primary_care", {"display": "Dr. Ruth Levy"}),
+        ],
+    }
+    outcome(eve.post("CareTeam", posted), 403)
+    response = alice.post("CareTeam", posted)
+    assert response.status_code == 201, response.content
+    team = CareTeam.objects.get(patient=maria)
+    assert response["Location"].endswith(f"/fhir/CareTeam/{team.pk}")
+    assert {m.role for m in team.members.all()} == {"care_manager", "caregiver", "primary_care"}
+    outcome(alice.post("CareTeam", posted), 409)  # one team per person: update it
+
+    body = response.resource
+    kept = [p for p in body["participant"] if p["role"][0]["coding"][0]["code"] != "caregiver"]
+    bob = {"reference": f"Practitioner/{bob_coordinator.practitioner.pk}"}
+    changed = {**body, "participant": [*kept, part("care_coordinator", bob)]}
+    updated = alice.put(f"CareTeam/{team.pk}", changed)
+    assert updated.status_code == 200, updated.content
+    current = {m.role for m in CareTeamMember.objects.filter(care_team=team, end_date__isnull=True)}
+    assert current == {"care_manager", "primary_care", "care_coordinator"}
+    assert CareTeamMember.objects.get(care_team=team, role="caregiver").end_date == TODAY  # history stays
+    assert alice.put(f"CareTeam/{team.pk}", changed).status_code == 200  # the same again changes nothing
+    assert CareTeamMember.objects.filter(care_team=team).count() == 4
+    bad_role = {**changed, "participant": [part("wizard", {"display": "Merlin"})]}
+    outcome(alice.put(f"CareTeam/{team.pk}", bad_role), 400)
+    assert CareTeamMember.objects.filter(care_team=team, end_date__isnull=True).count() == 3
+
+
 # --- ServiceRequest and the label gate --------------------------------------------------------------------------
 
 
@@ -729,7 +772,7 @@ def test_metadata_describes_the_program_types(anonymous):
     interactions = {name: {i["code"] for i in listed[name]["interaction"]} for name in listed}
     assert interactions["EpisodeOfCare"] == {"read", "search-type", "create", "update"}
     assert interactions["Consent"] == {"read", "search-type", "create", "update"}
-    assert interactions["CareTeam"] == {"read", "search-type"}
+    assert interactions["CareTeam"] == {"read", "search-type", "create", "update"}
     assert interactions["ServiceRequest"] == {"read", "search-type", "create", "update"}
     assert {p["name"] for p in listed["EpisodeOfCare"]["searchParam"]} == {
         "patient",
