@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "carecoord.clinical",
     "carecoord.assessments",
     "carecoord.tasks",
+    "carecoord.careplans",
     "carecoord.transitions",
     "carecoord.fhir",
     "carecoord.web",
