@@ -88,13 +88,17 @@ FLAG_WORDS = {
 }
 
 
-def may_give(user: User, definition: QuestionnaireDefinition) -> bool:
-    """Whether the user's role may fill in this questionnaire (the actions refuse the others)."""
+def may_correct(user: User, definition: QuestionnaireDefinition) -> bool:
+    """Whether the user's role may fill in, amend or retract responses to this questionnaire."""
     try:
-        capability = Capability(definition.capability)
+        return can(user, Capability(definition.capability))
     except ValueError:
         return False
-    return definition.status != PublicationStatus.RETIRED and can(user, capability)
+
+
+def may_give(user: User, definition: QuestionnaireDefinition) -> bool:
+    """Whether the user may start a response (the actions refuse the others): the role, and not retired."""
+    return definition.status != PublicationStatus.RETIRED and may_correct(user, definition)
 
 
 def _group_of(definition: QuestionnaireDefinition) -> str:
@@ -266,9 +270,9 @@ def response_page(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
     if response.status == ResponseStatus.IN_PROGRESS:
         if request.method == "POST":
             return _save(request, user=user, patient=response.patient, definition=definition, response=response)
-        data = data_from_items(parsed(definition), response.items)
-        if not may_give(user, definition):
+        if not may_correct(user, definition):
             return _result(request, user, response)
+        data = data_from_items(parsed(definition), response.items)
         return _fill(request, patient=response.patient, definition=definition, data=data, response=response)
     if request.method == "POST":
         raise PermissionDenied("This response is finished: amend it instead.")
@@ -283,7 +287,7 @@ def amend(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
     definition = response.questionnaire
     if not response.finished:
         return redirect("assessments:response", response.pk)
-    if not may_give(user, definition) and not can(user, Capability(definition.capability)):
+    if not may_correct(user, definition):
         raise PermissionDenied(f"Your role may not give the {definition.title}.")
     if request.method != "POST":
         data = data_from_items(parsed(definition), response.items)
@@ -414,7 +418,7 @@ def _flag_words(response: QuestionnaireResponse, questionnaire: Questionnaire) -
     words = []
     for code in response.flags:
         if code == SAFETY_REASON:
-            text = questionnaire.index[PHQ9_ITEM9].text if PHQ9_ITEM9 in questionnaire.index else "Item 9"
+            text = questionnaire.index[PHQ9_ITEM9].text if PHQ9_ITEM9 in questionnaire.index else ""
             answered = answer_to(response.items, PHQ9_ITEM9)
             flag = response.safety_flags.select_related("task__owner", "task__queue").first()
             task = flag.task if flag else None
@@ -424,7 +428,7 @@ def _flag_words(response: QuestionnaireResponse, questionnaire: Questionnaire) -
                 then = f"the safety task already open for {_holder(task)} covers it"
             else:
                 then = "a safety follow-up is needed today"
-            words.append((f"Item 9 (“{text}”) answered “{answered}”: {then}.", True))
+            words.append((f"Question 9 (“{text}”) answered “{answered}”: {then}.", True))
         else:
             words.append((FLAG_WORDS.get(code, code.replace("-", " ").capitalize() + "."), False))
     return words
@@ -443,7 +447,7 @@ def _result(request: HttpRequest, user: User, response: QuestionnaireResponse) -
     except AccessDenied:
         observations = []
     total = live_total(questionnaire, sex=patient.sex)
-    may = can(user, Capability(response.questionnaire.capability)) if response.questionnaire.capability else False
+    may = may_correct(user, response.questionnaire)
     return render(
         request,
         "assessments/result.html",

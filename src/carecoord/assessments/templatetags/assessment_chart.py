@@ -142,7 +142,7 @@ def score_chart(url: str, points: list[ScorePoint]) -> ScoreChart | None:
         return None
     name, maximum, bands = SCALES[url]
     rects = []
-    for n, (low, high, _code, label) in enumerate(bands):
+    for low, high, code, label in bands:
         lower = 0 if low == 0 else low - 0.5
         upper = maximum if high >= maximum else high + 0.5
         top, bottom = _y(upper, maximum), _y(lower, maximum)
@@ -150,7 +150,7 @@ def score_chart(url: str, points: list[ScorePoint]) -> ScoreChart | None:
             BandRect(
                 y=top,
                 height=round(bottom - top, 1),
-                css=f"band-{n}",
+                css=f"band-{code}",
                 label=label,
                 label_y=round((top + bottom) / 2 + 4, 1),
                 range=f"{low}-{high}",
