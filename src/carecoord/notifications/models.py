@@ -16,6 +16,7 @@ class NotificationKind(models.TextChoices):
     REFERRAL_DECIDED = "referral_decided", "Referral accepted or rejected"
     CASELOAD_ASSIGNED = "caseload_assigned", "Person assigned to you"
     COVERAGE = "coverage", "Caseload coverage"
+    HOSPITAL_EVENT = "hospital_event", "Hospital admission, ED visit or discharge"
 
 
 class Notification(models.Model):
