@@ -89,3 +89,36 @@ def test_phq9_by_keyboard_raises_the_safety_task(page, live_server, people):  # 
     expect(page.locator("#screening svg[role=img]")).to_have_attribute("aria-label", re.compile("12 of 27"))
     shoot(page, "42-chart-after-phq9")
     assert page.console_errors == []
+
+
+def test_repeating_groups_and_conditions_in_the_browser(page, live_server, people):  # noqa: F811
+    expect = pytest.importorskip("playwright.sync_api").expect
+    base = live_server.url
+    maria = people["maria"]
+    sign_in(page, base, people["alice"])
+    form = definition(instruments.COMPREHENSIVE_ASSESSMENT_URL)
+    page.goto(f"{base}/assessments/patients/{maria.pk}/new/{form.pk}/")
+
+    stays = page.locator('[data-link-id="medical.hospital-stays"]')
+    count = page.locator('[data-link-id="medical.hospital-stays-count"]')
+    expect(count).to_be_hidden()
+    stays.locator("input[value=true]").focus()
+    page.keyboard.press("1")  # Yes: the count question opens and takes the focus
+    expect(count).to_be_visible()
+    expect(count.locator("input")).to_be_focused()
+    page.keyboard.type("2")
+    stays.locator("input[value=false]").check()
+    expect(count).to_be_hidden()
+    expect(count.locator("input")).to_be_disabled()  # a hidden answer is not sent
+
+    page.click("text=+ Add another: health conditions")
+    conditions = page.locator('[data-link-id="medical.conditions"] [data-instance]')
+    expect(conditions).to_have_count(2)
+    expect(conditions.nth(1).locator("input[type=text]").first).to_be_focused()
+    page.keyboard.type("Asthma")
+    expect(conditions.nth(1)).to_contain_text("Health conditions 2")
+    page.click("button[value=draft]")
+    page.wait_for_url(re.compile(r".*/assessments/responses/[0-9a-f-]+/$"))
+    expect(page.locator('input[value="Asthma"]')).to_be_visible()
+    expect(count).to_be_hidden()
+    assert page.console_errors == []

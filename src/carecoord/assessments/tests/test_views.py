@@ -229,6 +229,8 @@ def test_repeating_groups_and_conditions_of_the_comprehensive_assessment(alice_c
         "a/medical[0]/medical.conditions[3]/medical.conditions.name": "Asthma",
         "a/medical[0]/medical.hospital-stays": "false",
         "a/medical[0]/medical.hospital-stays-count": "4",  # disabled by the answer above: dropped
+        "a/social[0]/social.transportation": "other",
+        "a/social[0]/social.transportation/other": "My son drives me",
         "action": "draft",
     }
     response = alice_client.post(url, fields)
@@ -242,8 +244,22 @@ def test_repeating_groups_and_conditions_of_the_comprehensive_assessment(alice_c
     ]
     assert names == ["Type 2 diabetes", "Asthma"]
     assert "medical.hospital-stays-count" not in json.dumps(draft.items)
+    assert '{"valueString": "My son drives me"}' in json.dumps(draft.items)
     page = text(alice_client.get(f"/assessments/responses/{draft.pk}/"))
     assert 'value="Asthma"' in page and 'name="a/medical[0]/medical.conditions[]" value="1"' in page
+    assert re.search(r'value="other" data-other checked', page) and 'value="My son drives me"' in page
+
+
+@pytest.mark.parametrize("questionnaire", instruments.builtin(), ids=lambda q: q.name)
+def test_every_builtin_renders_in_the_preview(client, olga_admin, questionnaire):
+    row = QuestionnaireDefinition.objects.get(url=questionnaire.url, builtin=True)
+    response = signed_in(client, olga_admin).get(f"/assessments/questionnaires/{row.pk}/")
+    assert response.status_code == 200
+    page = text(response)
+    questions = [item for item in questionnaire.walk() if item.is_question]
+    assert f"{len(questions)} question" in page
+    for item in questions:
+        assert f'data-link-id="{item.link_id}"' in page
 
 
 def test_questionnaires_upload_preview_and_retire(client, olga_admin, alice_rn):
