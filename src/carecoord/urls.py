@@ -14,6 +14,8 @@ urlpatterns = [
     path("careteams/", include("carecoord.careteams.urls")),
     path("notifications/", include("carecoord.notifications.urls")),
     path("tasks/", include("carecoord.tasks.urls")),
+    path("contacts/", include("carecoord.contacts.urls")),
+    path("careplans/", include("carecoord.careplans.urls")),
     path("assessments/", include("carecoord.assessments.urls")),
     path("", include("carecoord.web.urls")),
 ]

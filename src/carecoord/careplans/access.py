@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch
-
 from carecoord.accounts.models import User
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, AuditOutcome
@@ -80,9 +78,7 @@ def access_care_plans(user: User, patient_id: object) -> list[CarePlan]:
 def plans_of_accessed_patient(user: User, patient: Patient) -> list[CarePlan]:
     """The same, for a person the caller has just fetched through ``access_patient`` for this user (the chart:
     its read is audited once, with the page)."""
-    found = with_contents(plans_of(patient.pk)).prefetch_related(
-        Prefetch("interventions", queryset=Intervention.objects.select_related("performer_user", "goal"))
-    )
+    found = with_contents(plans_of(patient.pk))
     return [plan for plan in found if _released(user, patient, plan)]
 
 
