@@ -158,3 +158,16 @@ def test_staff_must_come_from_the_offered_organizations(alice_client, maria, eve
     )
     assert response.status_code == 400
     assert not CareTeamMember.objects.exists()
+
+
+def test_chart_renders_members_without_an_account(alice_client, maria, alice_rn):
+    """Caregivers, clinicians and the person have no user: their contact cells come from the member itself."""
+    contact = maria.contacts.get()
+    add_member(patient=maria, data=MemberData(role="caregiver", kind="related_person", contact=contact), by=alice_rn)
+    add_member(patient=maria, data=MemberData(role="patient", kind="patient"), by=alice_rn)
+    add_member(
+        patient=maria, data=MemberData(role="primary_care", kind="practitioner", name="Dr. Ruth Levy"), by=alice_rn
+    )
+    response = alice_client.get(f"/patients/{maria.pk}/")
+    assert response.status_code == 200
+    assert "Dr. Ruth Levy" in response.content.decode()
