@@ -197,3 +197,182 @@ class AdtEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# Alerts and the transitional care workflow -------------------------------------------------------------------------
+
+
+class EventAlert(models.Model):
+    """The alert an ADT event raised for one organization that has the person enrolled: the notices sent and the
+    task made. One per event and organization, so a message processed again never alerts twice; a cancel
+    (A11/A13) finds here what to withdraw and records when it did (``corrected_at``)."""
+
+    event = models.ForeignKey(AdtEvent, on_delete=models.CASCADE, related_name="alerts")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    notified_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    task = models.ForeignKey("tasks.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "organization"], name="transitions_alert_once")]
+
+    def __str__(self) -> str:
+        return f"Alert for {self.event}"
+
+
+class TransitionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class DecisionComplexity(models.TextChoices):
+    """Medical decision making, as a licensed clinician judges it (TCM: 99495 at least moderate, 99496 high)."""
+
+    STRAIGHTFORWARD = "straightforward", "Straightforward"
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+class RiskLevel(models.TextChoices):
+    HIGH = "high", "High risk"
+    MODERATE = "moderate", "Moderate risk"
+
+
+class Transition(models.Model):
+    """A person's move home from a hospital or observation stay, and the care that must follow it (TCM).
+
+    Opened by a discharge to the community for a person enrolled with ``organization``; one per encounter. It
+    keeps the clocks (contact within 2 business days, the visit within 7 or 14 days by risk, FUH's 7 and 30
+    days after a mental health stay), the readmission risk found at discharge, and what was done: contacts
+    (``TransitionContact``), medication reconciliation, visits (``TransitionVisit``) and the decision
+    complexity a licensed clinician recorded. TCM eligibility is derived from these, never stored.
+    """
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    enrollment = models.ForeignKey(
+        "programs.Enrollment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    encounter = models.ForeignKey("clinical.Encounter", on_delete=models.PROTECT, related_name="+")
+    discharge_event = models.ForeignKey(AdtEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    encounter_class = models.CharField(max_length=8)
+    facility = models.CharField(max_length=200, blank=True)
+    disposition = models.CharField(max_length=12, blank=True)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    discharged_at = models.DateTimeField()
+    discharge_date = models.DateField(help_text="In the installation's time zone")
+    status = models.CharField(max_length=12, choices=TransitionStatus.choices, default=TransitionStatus.OPEN)
+    status_reason = models.CharField(max_length=300, blank=True)
+    risk_level = models.CharField(max_length=12, choices=RiskLevel.choices, default=RiskLevel.MODERATE)
+    risk_basis = models.CharField(max_length=300, blank=True, help_text="Why this risk level, in words")
+    lace_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    lace_highest = models.PositiveSmallIntegerField(null=True, blank=True)
+    hospital_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    hospital_highest = models.PositiveSmallIntegerField(null=True, blank=True)
+    contact_due = models.DateField()
+    visit_due = models.DateField()
+    contact_met_on = models.DateField(null=True, blank=True)
+    contact_by_attempts = models.BooleanField(default=False)
+    medication_reconciled_on = models.DateField(null=True, blank=True)
+    medication_reconciled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    medication_note = models.TextField(blank=True)
+    visit_on = models.DateField(null=True, blank=True, help_text="The first face-to-face visit after discharge")
+    decision_complexity = models.CharField(max_length=16, choices=DecisionComplexity.choices, blank=True)
+    complexity_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    complexity_at = models.DateTimeField(null=True, blank=True)
+    principal_code = models.CharField(max_length=16, blank=True)
+    principal_display = models.CharField(max_length=300, blank=True)
+    mental_health = models.BooleanField(default=False, help_text="FUH applies: mental illness or self-harm")
+    fuh_follow_up_on = models.DateField(null=True, blank=True, help_text="First mental health follow-up")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["encounter"], name="transitions_transition_encounter")]
+        indexes = [
+            models.Index(fields=["organization", "status", "discharge_date"], name="transitions_transition_open"),
+            models.Index(fields=["patient", "status"], name="transitions_transition_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transition after discharge on {self.discharge_date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TransitionStatus.OPEN
+
+    @property
+    def focus(self) -> str:
+        """How tasks name the transition they belong to."""
+        return f"Transition/{self.pk}"
+
+
+class ContactMethod(models.TextChoices):
+    """Ways an interactive contact may happen (B.3: direct, telephone, electronic; never a chatbot)."""
+
+    TELEPHONE = "telephone", "Telephone"
+    VIDEO = "video", "Video call"
+    IN_PERSON = "in-person", "In person"
+    ELECTRONIC = "electronic", "Secure message (two-way)"
+
+
+class ContactWith(models.TextChoices):
+    PATIENT = "patient", "The person"
+    CAREGIVER = "caregiver", "Caregiver or family"
+
+
+class TransitionContact(models.Model):
+    """One interactive contact, or an attempt at one, after the discharge."""
+
+    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="contacts")
+    occurred_at = models.DateTimeField()
+    method = models.CharField(max_length=12, choices=ContactMethod.choices)
+    with_whom = models.CharField(max_length=12, choices=ContactWith.choices)
+    successful = models.BooleanField()
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{'Contact' if self.successful else 'Attempt'} {self.occurred_at:%Y-%m-%d}"
+
+
+class VisitMode(models.TextChoices):
+    IN_PERSON = "in-person", "In person"
+    TELEHEALTH = "telehealth", "Telehealth (audio and video)"
+
+
+class TransitionVisit(models.Model):
+    """A follow-up visit with a practitioner after the discharge: the first is TCM's face-to-face visit; a visit
+    with a mental health provider counts for FUH."""
+
+    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="visits")
+    visit_on = models.DateField()
+    mode = models.CharField(max_length=12, choices=VisitMode.choices, default=VisitMode.IN_PERSON)
+    provider = models.CharField(max_length=200, blank=True)
+    mental_health_provider = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["visit_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"Visit {self.visit_on}"

@@ -54,6 +54,7 @@ from carecoord.common.text import fold
 from carecoord.hl7v2.messages import parse, read_block
 from carecoord.patients.models import IdentifierKind, Patient, PatientIdentifier
 from carecoord.transitions.adt import AdtContent, read_adt
+from carecoord.transitions.alerts import on_events
 from carecoord.transitions.config import WorkerConfig
 from carecoord.transitions.models import (
     CANCELLED_KINDS,
@@ -523,7 +524,8 @@ def _process(message: AdtMessage, worker: str, patient: Patient | None) -> str:
         if not _finish(message, worker, MessageStatus.REVIEW, reason=reason):
             raise LostClaim
         return MessageStatus.REVIEW
-    apply(message, content, patient)
+    events = apply(message, content, patient)
+    on_events(events)  # alerts and transitions, in this transaction (alerts.py)
     if not _finish(message, worker, MessageStatus.PROCESSED, patient=patient):
         raise LostClaim
     return MessageStatus.PROCESSED
