@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "carecoord.assessments",
     "carecoord.tasks",
     "carecoord.careplans",
+    "carecoord.contacts",
     "carecoord.transitions",
     "carecoord.fhir",
     "carecoord.web",
