@@ -243,7 +243,7 @@ class PlanStatusForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["status"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = choices
+        field.choices = [("", "Choose…"), *choices]
 
 
 class SignificantChangeForm(forms.Form):

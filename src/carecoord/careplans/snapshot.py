@@ -218,5 +218,6 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             changes.append(f"{label} removed: “{_show(gone.get(name_key))}”")
     old_signatures, new_signatures = before.get("signatures", []), after.get("signatures", [])
     for signature in new_signatures[len(old_signatures) :]:
-        changes.append(f"Signed by {signature['signer_name']} ({signature['signer_kind']})")
+        kind = str(signature["signer_kind"]).replace("-", " ")
+        changes.append(f"Signed by {signature['signer_name']} ({kind})")
     return changes

@@ -81,6 +81,8 @@ from carecoord.web.decorators import page_fetch, requires, staff_user
 from carecoord.web.forms import add_domain_error, problems_of
 
 PRINT_LANGUAGES = ("en", "es")
+# Dates on the printed plan, spelled out: "June 30, 2027", "30 de junio de 2027".
+PRINT_DATE_FORMATS = {"en": "F j, Y", "es": r"j \d\e F \d\e Y"}
 
 
 # What the plan page shows -------------------------------------------------------------------------------------------
@@ -661,7 +663,11 @@ def plan_status(request: HttpRequest, plan_id: uuid.UUID) -> HttpResponse:
 @requires(Capability.VIEW_PATIENTS)
 def history(request: HttpRequest, plan_id: uuid.UUID) -> HttpResponse:
     plan = _plan(request, plan_id)
-    versions = plan.versions.select_related("changed_by").defer("snapshot")
+    versions = list(plan.versions.select_related("changed_by").defer("snapshot"))
+    for stored in versions:
+        # The differences, less the one that only repeats the summary ("Goal added: “…”").
+        plain = [c.replace("“", "").replace("”", "").rstrip(".") for c in stored.changes]
+        stored.details = [c for c, p in zip(stored.changes, plain, strict=True) if p != stored.summary]  # type: ignore[attr-defined]
     return render(request, "careplans/history.html", {"plan": plan, "patient": plan.patient, "versions": versions})
 
 
@@ -712,7 +718,7 @@ def print_plan(request: HttpRequest, plan_id: uuid.UUID) -> HttpResponse:
         "signatures": state.current,
         "changed_since_signed": state.changed_since_signed,
         "today": timezone.localdate(),
-        "other_language": "es" if language == "en" else "en",
+        "date_format": PRINT_DATE_FORMATS[language],
     }
     with translation.override(language):
         response = render(request, "careplans/print.html", context)

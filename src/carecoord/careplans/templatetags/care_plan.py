@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import formats
 
 from carecoord.accounts.permissions import Capability, can
 from carecoord.careplans.access import plans_of_accessed_patient
@@ -83,11 +84,10 @@ def goal_status_text(goal: Goal) -> str:
 
 @register.filter
 def number(value: Decimal | None) -> str:
-    """A decimal without trailing zeros: 8.000 → 8, 7.60 → 7.6."""
+    """A decimal without trailing zeros, in the active language's notation: 8.000 → 8, 7.60 → 7.6 (7,6)."""
     if value is None:
         return ""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    return formats.number_format(Decimal(format(Decimal(value).normalize(), "f")))
 
 
 @register.filter
