@@ -88,6 +88,10 @@ def minutes_in(enrollment: Enrollment, by: User, minutes: int, month: datetime.d
 
 def license(user: User, kind: str) -> User:
     License.objects.create(
-        user=user, type=kind, number=f"{kind}{user.pk}", state="NY", expires_on=timezone.localdate().replace(year=2099)
+        user=user,
+        type=kind,
+        number=f"{kind}{str(user.pk)[:8]}",
+        state="NY",
+        expires_on=timezone.localdate().replace(year=2099),
     )
     return User.objects.prefetch_related("licenses").get(pk=user.pk)
