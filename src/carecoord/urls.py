@@ -17,5 +17,6 @@ urlpatterns = [
     path("contacts/", include("carecoord.contacts.urls")),
     path("careplans/", include("carecoord.careplans.urls")),
     path("assessments/", include("carecoord.assessments.urls")),
+    path("transitions/", include("carecoord.transitions.urls")),
     path("", include("carecoord.web.urls")),
 ]
