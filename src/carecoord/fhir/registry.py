@@ -68,6 +68,7 @@ def resource_types() -> dict[str, ResourceType]:
         care_team,
         code_system,
         consent,
+        encounter,
         episode_of_care,
         observation,
         organization,
@@ -95,5 +96,6 @@ def resource_types() -> dict[str, ResourceType]:
         questionnaire.RESOURCE,
         questionnaire_response.RESOURCE,
         observation.RESOURCE,
+        encounter.RESOURCE,
     ]
     return {t.name: t for t in types}
