@@ -111,6 +111,10 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.get_modality_display()} {self.occurred_at:%Y-%m-%d}: {self.get_outcome_display()}"
 
+    @property
+    def core_service_labels(self) -> list[str]:
+        return [CoreService(code).label if code in CoreService.values else code for code in self.core_services]
+
 
 class Activity(models.TextChoices):
     CARE_PLAN = "care_plan", "Care plan development or revision"

@@ -106,6 +106,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _no_core(verdict: MonthReadiness) -> str:
+    if verdict.days_left:
+        return "No core service delivered so far this month."
+    return "No core service was delivered this month."
+
+
 def _judge_health_home(
     rule: dict[str, Any], program: Program, counts: dict[str, Any], verdict: MonthReadiness, acuity: str
 ) -> None:
@@ -121,9 +127,7 @@ def _judge_health_home(
             verdict.codes = [{"code": "hh-enrolled", "units": 1, "tier": acuity}]
         else:
             verdict.status = Readiness.NOT_BILLABLE
-            verdict.reasons.append(
-                "No core service was delivered this month." if core == 0 else f"Only {core} core services."
-            )
+            verdict.reasons.append(_no_core(verdict) if core == 0 else f"Only {core} core services.")
             verdict.missing.append(_plural(needed - core, "core service"))
         return
     need_core = (
@@ -153,7 +157,7 @@ def _judge_health_home(
         )
     else:
         verdict.status = Readiness.NOT_BILLABLE
-        verdict.reasons.append("No core service was delivered this month.")
+        verdict.reasons.append(_no_core(verdict))
 
 
 def _judge_time(rule: dict[str, Any], counts: dict[str, Any], verdict: MonthReadiness, acuity: str) -> None:

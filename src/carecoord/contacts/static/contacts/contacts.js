@@ -10,9 +10,9 @@
   function tick() {
     var badges = document.querySelectorAll("[data-timer-start]");
     for (var i = 0; i < badges.length; i++) {
-      var start = Date.parse(badges[i].getAttribute("data-timer-start"));
+      var start = Number(badges[i].getAttribute("data-timer-start")) * 1000;
       var out = badges[i].querySelector("[data-timer-elapsed]");
-      if (!out || isNaN(start)) continue;
+      if (!out || !start) continue;
       var seconds = Math.max(0, Math.floor((Date.now() - start) / 1000));
       var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
       out.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s);
