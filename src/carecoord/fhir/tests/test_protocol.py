@@ -86,6 +86,7 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
             "Questionnaire",
             "QuestionnaireResponse",
             "Observation",
+            "Encounter",
         }
     )
     assert {i["code"] for i in listed["Patient"]["interaction"]} == {
