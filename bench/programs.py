@@ -542,6 +542,9 @@ def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
         "enrollment board": "/programs/board/",
     }
     figures: dict[str, list[float]] = {label: [] for label in pages}
+    from carecoord.common.process import settle_heap
+
+    settle_heap()  # as every server worker does once Django has started (carecoord.wsgi), before any request
     for path in pages.values():
         client = clients[loaded["supervisors"][0]]
         for _ in range(max(3, args.repeat // 10)):  # warm-up

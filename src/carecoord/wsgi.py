@@ -21,6 +21,7 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 
 from carecoord.common.handlers import API_PREFIX, ApiHandler  # noqa: E402
+from carecoord.common.process import settle_heap  # noqa: E402
 
 
 def _complete(response: Any) -> Iterable[bytes]:
@@ -34,6 +35,7 @@ def _complete(response: Any) -> Iterable[bytes]:
 
 _web = WSGIHandler()
 _api = ApiHandler()
+settle_heap()  # everything loaded so far stays out of the garbage collector's walks (common/process.py)
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
