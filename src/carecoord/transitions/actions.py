@@ -8,11 +8,12 @@ facility and MSH-10) is acknowledged AA again and not stored twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from carecoord.accounts.models import User
@@ -72,7 +73,7 @@ def _judge(message: ReceivedMessage) -> tuple[acks.Outcome, str]:
         parsed = parse(message.text)
     except MessageError as error:
         return acks.Outcome(acks.ERROR, str(error), error.code, "MSH"), ""
-    if not any(str(segment).startswith("PID") for segment in parsed):
+    if not any(str(segment[0]) == "PID" for segment in parsed):
         return acks.Outcome(acks.ERROR, "The ADT message has no PID segment.", "100", "PID"), ""
     try:
         key = patient_key(read_adt(parsed, message.text))
@@ -112,8 +113,11 @@ def _store(
     """Store an accepted message; (the stored row, False) or (None, True) when it is a duplicate."""
     header = message.header
     assert header is not None
+    # Inside a batch's transaction a savepoint lets a duplicate fail alone; a single message is one INSERT in
+    # autocommit (its own transaction: one round trip, committed before the ACK).
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             stored = AdtMessage.objects.create(
                 received_at=received_at,
                 peer=peer[:100],
@@ -160,7 +164,8 @@ def receive_block(*, raw: bytes, peer: str, application: str = "CARECOORD", faci
         return Reply(ack=text.encode(block.charset), errors=1)
     answers: list[tuple[Header | None, acks.Outcome]] = []
     stored = duplicates = errors = 0
-    with transaction.atomic():
+    # A batch is stored all or nothing; a single message needs no transaction around its one INSERT.
+    with transaction.atomic() if block.is_batch else contextlib.nullcontext():
         for message in block.messages:
             outcome, key = _judge(message)
             if outcome.code == acks.ACCEPT:
