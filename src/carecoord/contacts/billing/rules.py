@@ -202,6 +202,60 @@ def _enrolled_in(enrollment: Enrollment, month: datetime.date) -> bool:
     return enrollment.start_date <= last_day(month) and (enrollment.end_date is None or enrollment.end_date >= month)
 
 
+def _judge_tcm(
+    enrollment: Enrollment, month: datetime.date, today: datetime.date, verdict: MonthReadiness
+) -> MonthReadiness:
+    """TCM (99495/99496) for discharges in the month, from the transitions workflow's recorded dates and decision
+    complexity (``transitions.measures.tcm_verdict``, the same judgement the transition page shows)."""
+    from carecoord.transitions.measures import ContactOutcome, tcm_verdict
+    from carecoord.transitions.models import Transition, TransitionStatus
+
+    stays = Transition.objects.filter(
+        patient_id=enrollment.patient_id,
+        organization_id=enrollment.organization_id,
+        discharge_date__gte=month,
+        discharge_date__lte=last_day(month),
+    ).exclude(status=TransitionStatus.CANCELLED)
+    judged = [
+        (
+            stay,
+            tcm_verdict(
+                discharge_date=stay.discharge_date,
+                contact_due=stay.contact_due,
+                contact=ContactOutcome(stay.contact_met_on, stay.contact_by_attempts),
+                medication_reconciled_on=stay.medication_reconciled_on,
+                visit_on=stay.visit_on,
+                complexity=stay.decision_complexity,
+                today=today,
+            ),
+        )
+        for stay in stays.order_by("discharge_date")
+    ]
+    if not judged:
+        verdict.status = Readiness.NOT_BILLABLE
+        verdict.reasons.append("No discharge this month to bill transitional care for.")
+        return verdict
+    billed = [(stay, v) for stay, v in judged if v.code]
+    if billed:
+        stay, first = billed[0]  # TCM is billed once per person in the 30 days after a discharge
+        verdict.status = Readiness.BILLABLE
+        verdict.codes.append({"code": first.code, "units": 1})
+        verdict.reasons.append(
+            f"Discharge from {stay.facility or 'hospital'} on {stay.discharge_date:%a %-d %b}: {first.words}"
+        )
+        return verdict
+    open_ones = [(stay, v) for stay, v in judged if v.possible]
+    if open_ones:
+        stay, first = open_ones[0]
+        verdict.status = Readiness.AT_RISK
+        verdict.reasons.append(first.words)
+        verdict.missing.extend(first.still_needed)
+        return verdict
+    verdict.status = Readiness.NOT_BILLABLE
+    verdict.reasons.extend(v.words for _, v in judged)
+    return verdict
+
+
 def judge_month(*, enrollment: Enrollment, month: datetime.date, today: datetime.date | None = None) -> MonthReadiness:
     """The billing readiness of ``enrollment`` in the calendar month containing ``month``."""
     month = month_start(month)
@@ -218,12 +272,7 @@ def judge_month(*, enrollment: Enrollment, month: datetime.date, today: datetime
         verdict.reasons.append(f"{program} has no billing rules.")
         return verdict
     if rule["kind"] == "tcm":
-        verdict.status = Readiness.NOT_ASSESSED
-        verdict.reasons.append(
-            "Transitional care (99495/99496) is not assessed here: no transition record with the contact and "
-            "visit dates yet."
-        )
-        return verdict
+        return _judge_tcm(enrollment, month, today, verdict)
     if not _enrolled_in(enrollment, month):
         verdict.reasons.append("The person was not enrolled this month.")
         return verdict

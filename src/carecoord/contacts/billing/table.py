@@ -15,7 +15,8 @@ Program kinds:
   condition holds and whose base threshold is met is billed: one family per month (B.1 mutual exclusivity).
   ``staff`` says whose minutes count: ``practitioner`` (billing practitioner's own time) or ``clinical``
   (clinical staff under general supervision; which staff types count is ``clinical_staff_types``).
-- ``tcm``: not assessed here (no transitions record of the interactive contact and visit dates yet).
+- ``tcm``: judged from the transitions workflow (discharges in the month: contact, medication reconciliation,
+  visit and decision complexity; ``transitions.measures.tcm_verdict``).
 
 For Health Home kinds, ``None`` in ``min_core_services`` / ``min_in_person`` means "the program's own monthly
 minimum" (``Program.min_core_services_per_month`` / ``min_in_person_per_month``, editable by an org admin,

@@ -1,5 +1,5 @@
 """Billing readiness, table-driven, through the actions that record work: Medicare time codes at each threshold,
-Health Home core services and HH+ minimums, consent, open months at risk with days left, TCM not assessed."""
+Health Home core services and HH+ minimums, consent, open months at risk with days left, TCM from the transition."""
 
 from __future__ import annotations
 
@@ -186,11 +186,45 @@ def test_the_stored_status_changes_as_work_is_recorded(alice_rn):
     assert MonthStatus.objects.count() == 1
 
 
-def test_tcm_is_not_assessed_here(alice_rn):
+def test_tcm_is_judged_from_the_transition(alice_rn):
+    """No discharge in the month: nothing to bill; a discharge: at risk until the contact, medication
+    reconciliation, decision complexity and visit are recorded in time, then 99496 (visit within 7 days, high)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from carecoord.transitions.tests.test_workflow import recent_stay
+    from carecoord.transitions.workflow import (
+        open_transition,
+        record_face_to_face_visit,
+        record_interactive_contact,
+        record_medication_reconciliation,
+        set_decision_complexity,
+    )
+
     tcm = enrolled(alice_rn, "medicare-tcm")
-    verdict = judge_month(enrollment=tcm, month=THIS_MONTH)
-    assert verdict.status == Readiness.NOT_ASSESSED
-    assert "not assessed here" in verdict.reasons[0]
+    nothing = judge_month(enrollment=tcm, month=THIS_MONTH)
+    assert nothing.status == Readiness.NOT_BILLABLE and "No discharge" in nothing.reasons[0]
+    transition = open_transition(encounter=recent_stay(tcm.patient, alice_rn), enrollment=tcm)
+    assert transition is not None
+    month = transition.discharge_date
+    waiting = judge_month(enrollment=tcm, month=month)
+    assert waiting.status == Readiness.AT_RISK and "99496 possible if the visit happens by" in waiting.reasons[0]
+    assert any("decision complexity" in m for m in waiting.missing)
+    today = timezone.localdate()
+    record_interactive_contact(
+        transition=transition,
+        occurred_at=timezone.now() - datetime.timedelta(minutes=5),
+        method="telephone",
+        with_whom="patient",
+        successful=True,
+        by=alice_rn,
+    )
+    record_medication_reconciliation(transition=transition, on=today, by=alice_rn)
+    set_decision_complexity(transition=transition, complexity="high", by=alice_rn)
+    record_face_to_face_visit(transition=transition, on=today, by=alice_rn, provider="Dr. Levy")
+    billed = judge_month(enrollment=tcm, month=month)
+    assert billed.status == Readiness.BILLABLE and billed.code_text == "99496"
 
 
 def test_a_month_outside_the_enrollment_is_not_billable(alice_rn):
