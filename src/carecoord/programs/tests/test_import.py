@@ -8,6 +8,7 @@ from carecoord.patients.models import Patient
 from carecoord.programs.models import ProgramReferral
 from carecoord.testing.cli import run_carecoord
 from carecoord.testing.factories import make_organization
+from carecoord.web.testing import plain_static_files  # noqa: F401
 
 HEADER = "CIN,Family_Name,Given_Names,Birth_Date,Sex,Program,Assigned_To,Member_ID,Phone,Reason\n"
 
