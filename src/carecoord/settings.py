@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "carecoord.careplans",
     "carecoord.contacts",
     "carecoord.transitions",
+    "carecoord.dayview",
     "carecoord.fhir",
     "carecoord.web",
     "carecoord.demo",

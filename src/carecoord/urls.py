@@ -18,5 +18,6 @@ urlpatterns = [
     path("careplans/", include("carecoord.careplans.urls")),
     path("assessments/", include("carecoord.assessments.urls")),
     path("transitions/", include("carecoord.transitions.urls")),
+    path("today/", include("carecoord.dayview.urls")),
     path("", include("carecoord.web.urls")),
 ]

@@ -23,6 +23,7 @@ class NavItem:
 def _nav(request: HttpRequest, granted: frozenset[Capability]) -> list[NavItem]:
     path = request.path
     entries: list[tuple[str, str, Capability]] = [
+        ("Today", reverse("dayview:day"), Capability.TASKS),
         ("Patients", reverse("web:patient_search"), Capability.VIEW_PATIENTS),
         ("Tasks", reverse("tasks:work_list"), Capability.TASKS),
         ("Referrals", reverse("programs:referrals"), Capability.VIEW_PATIENTS),

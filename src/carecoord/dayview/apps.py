@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DayviewConfig(AppConfig):
+    name = "carecoord.dayview"
+    label = "dayview"
