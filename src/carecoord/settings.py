@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "carecoord.tasks",
     "carecoord.careplans",
     "carecoord.contacts",
+    "carecoord.notes",
     "carecoord.transitions",
     "carecoord.dayview",
     "carecoord.fhir",

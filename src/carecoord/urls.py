@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", include("carecoord.notifications.urls")),
     path("tasks/", include("carecoord.tasks.urls")),
     path("contacts/", include("carecoord.contacts.urls")),
+    path("notes/", include("carecoord.notes.urls")),
     path("careplans/", include("carecoord.careplans.urls")),
     path("assessments/", include("carecoord.assessments.urls")),
     path("transitions/", include("carecoord.transitions.urls")),
