@@ -6,10 +6,13 @@ chain lock, reads the previous hash and appends.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import functools
 import hashlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -100,10 +103,34 @@ def _insert(values: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Appended:
-    """The position of a record just appended to the chain."""
+    """The position of a record just appended to the chain (``pk`` None and ``hash`` empty when the append is
+    deferred to the end of the transaction, see ``deferred_appends``)."""
 
-    pk: int
+    pk: int | None
     hash: str
+
+
+_deferred: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar("audit_deferred", default=None)
+
+
+@contextlib.contextmanager
+def deferred_appends() -> Iterator[None]:
+    """Inside one transaction doing several audited writes: keep the records and append them all when the block
+    ends, still inside the transaction (they commit with the writes, or roll back with them).
+
+    The chain lock is taken by the first append and held until the commit; appending at the end means it is
+    held for the appends and the commit alone, not for the rest of the work, so concurrent writers (several
+    ``process-adt`` workers) overlap instead of queueing on the lock. Use it inside ``transaction.atomic()``."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("deferred_appends() belongs inside transaction.atomic()")
+    buffer: list[dict[str, Any]] = []
+    token = _deferred.set(buffer)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for values in buffer:  # only reached when the block succeeded
+        _append(values)
 
 
 @functools.cache
@@ -150,6 +177,14 @@ def record(
         "request_id": origin.request_id,
         "detail": detail or {},
     }
+    buffer = _deferred.get()
+    if buffer is not None and connection.in_atomic_block:
+        buffer.append(values)
+        return Appended(pk=None, hash="")
+    return _append(values)
+
+
+def _append(values: dict[str, Any]) -> Appended:
     if connection.vendor == "postgresql":
         return _append_in_database(values)
     with transaction.atomic():

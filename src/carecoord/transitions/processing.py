@@ -27,6 +27,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from carecoord.audit.actions import deferred_appends
 from carecoord.clinical.actions import (
     ConditionData,
     EncounterData,
@@ -490,7 +491,7 @@ def process_claimed(message: AdtMessage, *, worker: str, patient: Patient | None
     """Apply one claimed message in one transaction; returns its new status."""
     with origin("hl7", client_address=f"adt:{message.sending_facility}"[:64]):
         try:
-            with transaction.atomic():
+            with transaction.atomic(), deferred_appends():  # the audit chain's lock only for the commit
                 status = _process(message, worker, patient)
         except LostClaim:
             return MessageStatus.PROCESSING

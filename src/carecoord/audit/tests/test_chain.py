@@ -128,3 +128,25 @@ def test_hashes_hold_for_any_content(capsys, monkeypatch, alice_rn, maria):
     assert f"{AuditRecord.objects.count()} records verified" in out
     stored = AuditRecord.objects.order_by("-id").first()
     assert stored is not None and stored.detail == details[11 % len(details)]
+
+
+def test_deferred_appends_land_at_the_end_of_the_transaction_or_not_at_all(capsys, monkeypatch, alice_rn, maria):
+    from django.db import transaction
+
+    from carecoord.audit.actions import deferred_appends
+
+    before = AuditRecord.objects.count()
+    with transaction.atomic(), deferred_appends():
+        first = record(by=alice_rn, action="update", object_type="Encounter", patient=maria)
+        record(by=alice_rn, action="create", object_type="Condition", patient=maria)
+        assert first.pk is None and AuditRecord.objects.count() == before  # kept until the block ends
+    assert list(AuditRecord.objects.order_by("-id").values_list("object_type", flat=True)[:2]) == [
+        "Condition",
+        "Encounter",
+    ]
+    with pytest.raises(RuntimeError), transaction.atomic(), deferred_appends():
+        record(by=alice_rn, action="update", object_type="Encounter", patient=maria)
+        raise RuntimeError("the work failed")
+    assert AuditRecord.objects.count() == before + 2  # nothing from the failed transaction
+    code, out, _ = verify(capsys, monkeypatch)
+    assert code == 0, out
