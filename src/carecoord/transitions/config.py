@@ -35,6 +35,7 @@ class ListenerConfig:
     db_threads: int = 4
     application: str = "CARECOORD"
     facility: str = "CARECOORD"
+    processes: int = 1  # listener processes sharing the port (SO_REUSEPORT); parsing is CPU work, one per core
 
     @classmethod
     def from_env(cls) -> ListenerConfig:
@@ -54,6 +55,7 @@ class ListenerConfig:
             db_threads=env_int("CARECOORD_ADT_DB_THREADS", cls.db_threads, minimum=1, maximum=64),
             application=application,
             facility=facility,
+            processes=env_int("CARECOORD_ADT_PROCESSES", os.cpu_count() or 1, minimum=1, maximum=64),
         )
 
 

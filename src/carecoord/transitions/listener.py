@@ -55,7 +55,11 @@ class Listener:
 
     async def start(self) -> None:
         self.server = await start_hl7_server(
-            self._connected, self.config.host, self.config.port, limit=self.config.max_block_bytes
+            self._connected,
+            self.config.host,
+            self.config.port,
+            limit=self.config.max_block_bytes,
+            reuse_port=self.config.processes > 1,  # the processes of one listener share the port
         )
         log.info("ADT listener on %s:%s", self.config.host, self.port)
 

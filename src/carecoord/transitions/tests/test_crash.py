@@ -86,3 +86,45 @@ def test_kill_9_mid_stream_loses_no_acknowledged_message_and_stores_none_twice()
     stored = list(AdtMessage.objects.values_list("control_id", flat=True))
     assert len(stored) == len(set(stored)) == TOTAL
     assert set(acked) == set(controls) == set(stored)
+
+
+def test_several_listener_processes_share_the_port_and_store_each_message_once():
+    """--processes 2: the kernel spreads connections over both; every message is acknowledged and stored once,
+    and SIGTERM to the parent stops both."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controls = [f"P{i:04d}" for i in range(120)]
+
+    async def scenario() -> int:
+        env = dict(os.environ, CARECOORD_DATABASE_URL=_database_url())
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "carecoord",
+            "adt-listen",
+            "--port",
+            str(port),
+            "--processes",
+            "2",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        try:
+            for _ in range(2):  # each process says where it listens
+                line = await asyncio.wait_for(process.stdout.readline(), TIMEOUT)
+                assert line.decode().strip().endswith(f":{port}")
+            acked: list[str] = []
+            await asyncio.gather(*(_send(port, controls[i::6], acked) for i in range(6)))
+            assert sorted(acked) == controls
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), TIMEOUT)
+        return code
+
+    assert asyncio.run(scenario()) == 0
+    stored = list(AdtMessage.objects.values_list("control_id", flat=True))
+    assert sorted(stored) == controls
