@@ -1,0 +1,497 @@
+"""What the day view ranks, one function per source, each a fixed number of statements for the whole caseload.
+
+No permission check here (``access.py`` decides who is asked about and audits what is shown). Each source turns
+its records into ``ranking.Row``s with the reason in words and the one-click action. The sources' own query
+modules answer per person (``assessments.queries.screenings_due``, ``active_safety_flags``,
+``contacts.billing.judge_month``); asking them once per person would be one or more statements per person, so
+the same rules are read here for everyone at once, from the same rule tables (``flags.policy()``,
+``transitions.rules``, ``transitions.summary``).
+
+Some of the work shown here also exists as a task (a safety flag's task, a transition's contact task, an ED
+visit's check-in, a plan review task): the row of the source says more, so ``Covered`` names those tasks and the
+task source leaves them out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from carecoord.accounts.models import User
+from carecoord.assessments.flags import policy
+from carecoord.assessments.models import FINISHED_STATUSES, QuestionnaireDefinition, QuestionnaireResponse, SafetyFlag
+from carecoord.careplans.models import LIVING_PLAN_STATUSES, CarePlan
+from carecoord.contacts.billing.rules import last_day, month_bounds
+from carecoord.contacts.models import Contact, MonthStatus, Readiness
+from carecoord.dayview.ranking import Kind, Person, Row
+from carecoord.patients.models import Patient
+from carecoord.programs.models import Enrollment, EnrollmentStatus, ProgramReferral, ReferralStatus
+from carecoord.programs.rules import month_start
+from carecoord.tasks.models import OPEN_STATUSES, Task, TaskStatus
+from carecoord.tasks.queries import queues_for
+from carecoord.transitions import summary
+from carecoord.transitions.alerts import ADMISSION_REASON, ED_VISIT_REASON
+from carecoord.transitions.models import AdtEvent, EventKind, Transition, TransitionStatus
+from carecoord.transitions.rules import ADMISSION_TASK_BUSINESS_DAYS, current_rules
+from carecoord.web.templatetags.carecoord import day, relative
+
+RECENT_EVENT_DAYS = 3  # [R] admissions and ED visits stay on the day view this many days
+REVIEW_AHEAD_DAYS = 7  # [R] plan reviews show from a week before they are due
+TASK_LIMIT = 500  # overdue and due-today tasks shown at most (the work list has the rest)
+SOURCE_LIMIT = 300  # rows at most from each other source
+
+
+@dataclass
+class Covered:
+    """Tasks another source's row already stands for (by id, or by ``Task.focus`` and reason)."""
+
+    task_ids: set[uuid.UUID] = field(default_factory=set)
+    focus: set[tuple[str, str]] = field(default_factory=set)  # (reason or "", focus); "" matches any reason
+
+    def covers(self, task: Task) -> bool:
+        return task.pk in self.task_ids or ("", task.focus) in self.focus or (task.reason, task.focus) in self.focus
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """The care manager's people: their active enrollments with the organization (one statement), with what the
+    contacts source needs (a contact this month? this month's stored verdict)."""
+
+    enrollments: list[Enrollment]
+
+    @property
+    def patient_ids(self) -> list[uuid.UUID]:
+        return list(dict.fromkeys(e.patient_id for e in self.enrollments))
+
+
+def person(patient: Patient) -> Person:
+    return Person(id=patient.pk, name=f"{patient.family_name}, {patient.given_names}", birth_date=patient.birth_date)
+
+
+def _chart(patient_id: uuid.UUID, section: str = "") -> str:
+    return reverse("web:chart", args=[patient_id]) + (f"#{section}" if section else "")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+# The caseload -----------------------------------------------------------------------------------------------------
+
+
+def caseload(user: User, visible: QuerySet[Patient], today: datetime.date) -> Caseload:
+    """Active enrollments the user is care manager of, for people the user may see, with this month's contact
+    and stored verdict (one statement)."""
+    start, end = month_bounds(today)
+    contacted = Contact.objects.filter(enrollment=OuterRef("pk"), occurred_at__gte=start, occurred_at__lt=end).values(
+        "pk"
+    )[:1]
+    verdict = MonthStatus.objects.filter(enrollment=OuterRef("pk"), month=month_start(today))
+    rows = (
+        Enrollment.objects.filter(
+            care_manager=user,
+            organization_id=user.organization_id,
+            status=EnrollmentStatus.ACTIVE,
+            patient__in=visible,
+        )
+        .annotate(
+            contacted=Exists(contacted),
+            month_status=Subquery(verdict.values("status")[:1]),
+            month_missing=Subquery(verdict.values("missing")[:1]),
+        )
+        .select_related("patient", "program")
+        .order_by("patient__family_folded", "patient__given_folded", "program__name")
+    )
+    return Caseload(list(rows))
+
+
+# Safety flags ----------------------------------------------------------------------------------------------------
+
+
+def safety_flags(user: User, patient_ids: list[uuid.UUID], work: Q, covered: Covered) -> list[Row]:
+    """Flags still in force (not resolved, their task not completed) for the caseload or with a safety task on
+    the user's list (``work``), newest first (one statement)."""
+    on_list = Task.objects.filter(work, status__in=OPEN_STATUSES).values("pk")
+    flags = (
+        SafetyFlag.objects.filter(Q(patient_id__in=patient_ids) | Q(task__in=on_list), resolved_at__isnull=True)
+        .exclude(task__status=TaskStatus.COMPLETED)
+        .select_related("patient")
+        .order_by("-raised_at")[:SOURCE_LIMIT]
+    )
+    rows = []
+    for flag in flags:
+        if flag.task_id is not None:
+            covered.task_ids.add(flag.task_id)
+        raised = timezone.localtime(flag.raised_at)
+        rows.append(
+            Row(
+                kind=Kind.SAFETY,
+                key=f"SafetyFlag/{flag.pk}",
+                title="Safety concern",
+                why=f"{flag.description} — raised {relative(raised)} ({day(raised)})",
+                action_url=reverse("tasks:detail", args=[flag.task_id]) if flag.task_id else _chart(flag.patient_id),
+                action_label="Open the safety task" if flag.task_id else "Open the chart",
+                person=person(flag.patient),
+                priority="stat",
+            )
+        )
+    return rows
+
+
+# Transitions: open transitions, and recent admissions and ED visits ------------------------------------------------
+
+
+def transitions(user: User, patient_ids: list[uuid.UUID], today: datetime.date, covered: Covered) -> list[Row]:
+    """Each open transition's next step (two statements: the transitions and their contacts)."""
+    found = (
+        Transition.objects.filter(
+            organization_id=user.organization_id, status=TransitionStatus.OPEN, patient_id__in=patient_ids
+        )
+        .select_related("patient")
+        .prefetch_related("contacts")
+        .order_by("-discharge_date", "-pk")[:SOURCE_LIMIT]
+    )
+    rows = []
+    for transition in found:
+        covered.focus.add(("", transition.focus))
+        steps = summary.summarize(transition, today=today)
+        step = steps.next_due
+        if step is None:
+            continue
+        where = transition.facility or "the hospital"
+        discharged = (
+            f"Discharged from {where} {relative(transition.discharge_date)}"
+            if abs((transition.discharge_date - today).days) <= 1
+            else f"Discharged from {where} on {day(transition.discharge_date)}"
+        )
+        rows.append(
+            Row(
+                kind=Kind.TRANSITION,
+                key=f"Transition/{transition.pk}",
+                title=step.label,
+                why=f"{discharged} — {step.label[0].lower()}{step.label[1:]}: {step.words[0].lower()}{step.words[1:]}",
+                action_url=reverse("transitions:detail", args=[transition.pk]),
+                action_label="Open the transition",
+                person=person(transition.patient),
+                due=step.due,
+                priority="urgent",
+                detail=transition.get_risk_level_display(),
+            )
+        )
+    return rows
+
+
+_EVENT_WORDS: dict[str, tuple[str, str]] = {
+    EventKind.ADMISSION: ("Admitted to {facility}", "contact the hospital team"),
+    EventKind.OBSERVATION: ("In observation at {facility}", "contact the hospital team"),
+    EventKind.ED_VISIT: ("ED visit at {facility}", "check in with the person"),
+}
+
+
+def recent_events(patient_ids: list[uuid.UUID], now: datetime.datetime, covered: Covered) -> list[Row]:
+    """Admissions, observation stays and ED visits of the last few days, not cancelled (one statement)."""
+    since = now - datetime.timedelta(days=RECENT_EVENT_DAYS)
+    events = (
+        AdtEvent.objects.filter(
+            patient_id__in=patient_ids,
+            kind__in=list(_EVENT_WORDS),
+            occurred_at__gte=since,
+            retracted_by__isnull=True,
+        )
+        .select_related("patient", "encounter")
+        .order_by("-occurred_at", "-pk")[:SOURCE_LIMIT]
+    )
+    calendar = current_rules().calendar
+    rows = []
+    for event in events:
+        focus = f"Encounter/{event.encounter_id}" if event.encounter_id else f"AdtEvent/{event.pk}"
+        covered.focus.add((ED_VISIT_REASON if event.kind == EventKind.ED_VISIT else ADMISSION_REASON, focus))
+        facility = event.facility or (event.encounter.facility_name if event.encounter else "") or "a hospital"
+        headline, todo = _EVENT_WORDS[event.kind]
+        moment = timezone.localtime(event.occurred_at)
+        due = calendar.add_business_days(moment.date(), ADMISSION_TASK_BUSINESS_DAYS)
+        reason = f" ({event.reason})" if event.reason else ""
+        rows.append(
+            Row(
+                kind=Kind.TRANSITION,
+                key=f"AdtEvent/{event.pk}",
+                title=headline.format(facility=facility),
+                why=(
+                    f"{headline.format(facility=facility)} {relative(moment)}{reason} — {todo} by {day(due)} "
+                    f"({summary.business_words(calendar, due, timezone.localdate())})"
+                ),
+                action_url=_chart(event.patient_id, "transitions"),
+                action_label="Open hospital events",
+                person=person(event.patient),
+                due=due,
+                priority="urgent",
+            )
+        )
+    return rows
+
+
+# Tasks -----------------------------------------------------------------------------------------------------------
+
+
+def work_filter(user: User, *, queues: bool) -> Q:
+    """The user's own open tasks, and (``queues``) those waiting in queues the user may take from."""
+    mine = Q(owner=user)
+    if queues:
+        mine |= Q(owner__isnull=True, queue__in=queues_for(user))
+    return mine & Q(organization_id=user.organization_id)
+
+
+def tasks(
+    user: User, visible: QuerySet[Patient], work: Q, now: datetime.datetime, today: datetime.date, covered: Covered
+) -> tuple[list[Row], bool]:
+    """Open tasks overdue or due today, earliest first, except those another row stands for (one statement);
+    and whether the list was cut at ``TASK_LIMIT``."""
+    end_of_today = datetime.datetime.combine(
+        today + datetime.timedelta(days=1), datetime.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    found = list(
+        Task.objects.filter(work, status__in=OPEN_STATUSES, due_at__lt=end_of_today)
+        .filter(Q(patient__isnull=True) | Q(patient__in=visible))
+        .select_related("patient", "queue")
+        .order_by("due_at", "created_at")[: TASK_LIMIT + 1]
+    )
+    cut = len(found) > TASK_LIMIT
+    rows = []
+    for task in found[:TASK_LIMIT]:
+        if (
+            task.pk in covered.task_ids
+            or ("", task.focus) in covered.focus
+            or (task.reason, task.focus) in covered.focus
+        ):
+            continue
+        due = task.due_at
+        assert due is not None
+        local = timezone.localtime(due)
+        late = (today - local.date()).days
+        if due >= now:
+            when = f"due today by {_clock(local)}"
+        elif late == 0:
+            when = f"overdue since {_clock(local)}"
+        elif late == 1:
+            when = f"overdue since yesterday, {_clock(local)}"
+        else:
+            when = f"overdue since {day(local)} ({late} days)"
+        priority = "" if task.priority == "routine" else f"{task.get_priority_display()}, "
+        where = f"waiting in the {task.queue.name} queue" if task.owner_id is None and task.queue else "yours"
+        rows.append(
+            Row(
+                kind=Kind.TASK,
+                key=f"Task/{task.pk}",
+                title=task.title,
+                why=f"{task.title} — {priority}{when}",
+                action_url=reverse("tasks:detail", args=[task.pk]),
+                action_label="Open the task",
+                person=person(task.patient) if task.patient else None,
+                due=due,
+                priority=task.priority,
+                detail=f"{task.get_kind_display()} · {where}",
+            )
+        )
+    return rows, cut
+
+
+def _clock(moment: datetime.datetime) -> str:
+    return moment.strftime("%-I:%M %p").lower().replace(":00", "")
+
+
+# Contacts this month -------------------------------------------------------------------------------------------
+
+
+def months_at_risk(load: Caseload, today: datetime.date) -> list[Row]:
+    """People with no contact yet this month, or whose month is at risk (no statement: read with the caseload)."""
+    days_left = (last_day(today) - today).days + 1
+    month = today.strftime("%B")
+    left = f"{_plural(days_left, 'day')} left"
+    rows = []
+    for enrollment in load.enrollments:
+        status = getattr(enrollment, "month_status", None)
+        missing = list(getattr(enrollment, "month_missing", None) or [])
+        contacted = bool(getattr(enrollment, "contacted", False))
+        program = enrollment.program
+        if not contacted:
+            needed = max(program.min_core_services_per_month, 1)
+            need = "; ".join(missing) if missing else _plural(needed, "core service")
+            why = f"No contact in {month} yet — {need} still needed, {left} ({program.name})"
+        elif status == Readiness.AT_RISK and missing:
+            why = f"{month} at risk: {'; '.join(missing)} still needed, {left} ({program.name})"
+        else:
+            continue
+        rows.append(
+            Row(
+                kind=Kind.CONTACT,
+                key=f"Enrollment/{enrollment.pk}",
+                title="Contact needed this month",
+                why=why,
+                action_url=_chart(enrollment.patient_id, "contact-log"),
+                action_label="Log a contact",
+                person=person(enrollment.patient),
+                due=last_day(today),
+                detail=program.name,
+            )
+        )
+    return rows
+
+
+# Care plan reviews ---------------------------------------------------------------------------------------------
+
+
+def plan_reviews(user: User, patient_ids: list[uuid.UUID], today: datetime.date, covered: Covered) -> list[Row]:
+    """Living plans of the caseload whose review is due within a week or overdue (one statement)."""
+    plans = (
+        CarePlan.objects.filter(
+            organization_id=user.organization_id,
+            patient_id__in=patient_ids,
+            status__in=LIVING_PLAN_STATUSES,
+            review_due__lte=today + datetime.timedelta(days=REVIEW_AHEAD_DAYS),
+        )
+        .select_related("patient")
+        .order_by("review_due")[:SOURCE_LIMIT]
+    )
+    rows = []
+    for plan in plans:
+        covered.focus.add(("careplan-review", f"CarePlan/{plan.pk}"))
+        due = plan.review_due
+        assert due is not None
+        if due < today:
+            why = f"Care plan review overdue since {day(due)} ({relative(due)})"
+        else:
+            why = f"Care plan review due {day(due)} ({relative(due)})"
+        if plan.significant_change_reason:
+            why += f" — significant change: {plan.significant_change_reason}"
+        rows.append(
+            Row(
+                kind=Kind.REVIEW,
+                key=f"CarePlan/{plan.pk}",
+                title="Care plan review",
+                why=why,
+                action_url=reverse("careplans:detail", args=[plan.pk]),
+                action_label="Review the plan",
+                person=person(plan.patient),
+                due=due,
+            )
+        )
+    return rows
+
+
+# Screenings overdue --------------------------------------------------------------------------------------------
+
+
+def screenings_overdue(load: Caseload, today: datetime.date) -> list[Row]:
+    """Rescreening overdue under ``flags.policy().rescreening``, as ``assessments.queries.screenings_due`` judges
+    one person, for the whole caseload (two statements: the latest response per person and instrument, and the
+    instruments' titles)."""
+    rules = policy().rescreening
+    if not rules or not load.enrollments:
+        return []
+    urls = [rule.instrument_url for rule in rules]
+    latest: dict[tuple[uuid.UUID, str], datetime.datetime] = {}
+    finished = (
+        QuestionnaireResponse.objects.filter(
+            patient_id__in=load.patient_ids, status__in=FINISHED_STATUSES, questionnaire__url__in=urls
+        )
+        .values_list("patient_id", "questionnaire__url", "authored")
+        .order_by("authored")
+    )
+    for patient_id, url, authored in finished:
+        latest[(patient_id, url)] = authored
+    titles = dict(QuestionnaireDefinition.objects.filter(url__in=urls, builtin=True).values_list("url", "title"))
+    starts: dict[uuid.UUID, list[tuple[str, datetime.date]]] = {}
+    people: dict[uuid.UUID, Patient] = {}
+    for enrollment in load.enrollments:
+        starts.setdefault(enrollment.patient_id, []).append((enrollment.program_id, enrollment.start_date))
+        people[enrollment.patient_id] = enrollment.patient
+    rows = []
+    for patient_id, enrolled in starts.items():
+        for rule in rules:
+            covered_starts = [s for program, s in enrolled if rule.programs is None or program in rule.programs]
+            if not covered_starts:
+                continue
+            last = latest.get((patient_id, rule.instrument_url))
+            title = titles.get(rule.instrument_url, rule.instrument_url)
+            if last is not None:
+                done = timezone.localtime(last).date()
+                due = done + datetime.timedelta(days=rule.interval_days)
+                since = f"last done {day(done)}, every {rule.interval_days} days"
+            else:
+                due = min(covered_starts)
+                since = "never screened since enrollment"
+            if due >= today:
+                continue
+            rows.append(
+                Row(
+                    kind=Kind.SCREENING,
+                    key=f"Screening/{patient_id}/{rule.instrument_url}",
+                    title=f"{title} due",
+                    why=f"{title} overdue since {day(due)} ({since})",
+                    action_url=_chart(patient_id, "screening"),
+                    action_label="Open screening",
+                    person=person(people[patient_id]),
+                    due=due,
+                )
+            )
+    return rows
+
+
+# Referrals waiting for a decision ------------------------------------------------------------------------------
+
+
+def referrals_waiting(user: User, today: datetime.date) -> list[Row]:
+    """Referrals to the user's organization waiting for a decision, oldest first (one statement). The receiving
+    organization is a party to each (``programs.access.access_referral``'s basis)."""
+    found = (
+        ProgramReferral.objects.filter(receiving_organization_id=user.organization_id, status=ReferralStatus.PENDING)
+        .select_related("patient", "program", "referring_organization")
+        .order_by("received_at")[:SOURCE_LIMIT]
+    )
+    rows = []
+    for referral in found:
+        received = timezone.localtime(referral.received_at)
+        waiting = (today - received.date()).days
+        source = (
+            referral.referring_organization.name
+            if referral.referring_organization
+            else referral.referrer_name or referral.get_source_display()
+        )
+        rows.append(
+            Row(
+                kind=Kind.REFERRAL,
+                key=f"ServiceRequest/{referral.pk}",
+                title=f"Referral to {referral.program.name}",
+                why=(
+                    f"Referred to {referral.program.name} by {source} {relative(received)} — waiting "
+                    f"{_plural(waiting, 'day')} for a decision"
+                    if waiting
+                    else f"Referred to {referral.program.name} by {source} today — waiting for a decision"
+                ),
+                action_url=reverse("programs:referral", args=[referral.pk]),
+                action_label="Decide",
+                person=person(referral.patient),
+            )
+        )
+    return rows
+
+
+__all__ = [
+    "Caseload",
+    "Covered",
+    "caseload",
+    "months_at_risk",
+    "plan_reviews",
+    "recent_events",
+    "referrals_waiting",
+    "safety_flags",
+    "screenings_overdue",
+    "tasks",
+    "transitions",
+    "work_filter",
+]
