@@ -68,6 +68,7 @@ def resource_types() -> dict[str, ResourceType]:
         care_team,
         code_system,
         consent,
+        document_reference,
         encounter,
         episode_of_care,
         observation,
@@ -97,5 +98,6 @@ def resource_types() -> dict[str, ResourceType]:
         questionnaire_response.RESOURCE,
         observation.RESOURCE,
         encounter.RESOURCE,
+        document_reference.RESOURCE,
     ]
     return {t.name: t for t in types}

@@ -87,6 +87,7 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
             "QuestionnaireResponse",
             "Observation",
             "Encounter",
+            "DocumentReference",
         }
     )
     assert {i["code"] for i in listed["Patient"]["interaction"]} == {
