@@ -457,14 +457,20 @@ def claimable() -> Any:
 def claim(*, worker: str, limit: int) -> list[AdtMessage]:
     """Claim up to ``limit`` messages for ``worker``: each one moved received → processing by a conditional
     update, so two workers never hold the same message."""
-    claimed = []
-    for pk in list(claimable().values_list("pk", flat=True)[:limit]):
-        won = AdtMessage.objects.filter(pk=pk, status=MessageStatus.RECEIVED).update(
-            status=MessageStatus.PROCESSING, claimed_by=worker, claimed_at=timezone.now(), attempts=F("attempts") + 1
-        )
-        if won:
-            claimed.append(AdtMessage.objects.get(pk=pk))
-    return claimed
+    wanted = list(claimable().values_list("pk", flat=True)[:limit])
+    if not wanted:
+        return []
+    # One conditional update for the batch (a message another worker took meanwhile is not received any more),
+    # then the rows this worker now holds, in order.
+    stamp = timezone.now()
+    AdtMessage.objects.filter(pk__in=wanted, status=MessageStatus.RECEIVED).update(
+        status=MessageStatus.PROCESSING, claimed_by=worker, claimed_at=stamp, attempts=F("attempts") + 1
+    )
+    return list(
+        AdtMessage.objects.filter(
+            pk__in=wanted, status=MessageStatus.PROCESSING, claimed_by=worker, claimed_at=stamp
+        ).order_by("pk")
+    )
 
 
 def release_stale_claims(*, older_than: float) -> int:
