@@ -77,6 +77,10 @@ def _chart(patient_id: uuid.UUID, section: str = "") -> str:
     return reverse("web:chart", args=[patient_id]) + (f"#{section}" if section else "")
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -174,7 +178,7 @@ def transitions(user: User, patient_ids: list[uuid.UUID], today: datetime.date, 
                 kind=Kind.TRANSITION,
                 key=f"Transition/{transition.pk}",
                 title=step.label,
-                why=f"{discharged} — {step.label[0].lower()}{step.label[1:]}: {step.words[0].lower()}{step.words[1:]}",
+                why=f"{discharged} — {_lower_first(step.label)}: {_lower_first(step.words).rstrip('.')}",
                 action_url=reverse("transitions:detail", args=[transition.pk]),
                 action_label="Open the transition",
                 person=person(transition.patient),
