@@ -10,8 +10,9 @@ PID-3, so processing matches every message), then:
 - **baseline**: a bare MLLP server (asyncio, the same framing) that answers each block with an ACK without
   parsing or storing anything, driven by the same clients;
 - **intake**: ``carecoord adt-listen`` (the production listener with its defaults, one process per core: each
-  message parsed, stored and committed before its ACK) driven by C connections at once, each sending its share of N messages one after another and
-  waiting for each ACK (MLLP is stop-and-wait per connection); R rounds, median messages/second;
+  message parsed, stored and committed before its ACK) driven by C connections at once, each sending its share
+  of N messages one after another and waiting for each ACK (MLLP is stop-and-wait per connection); R rounds,
+  median messages/second;
 - **processing**: W ``carecoord process-adt`` workers started on the stored backlog (R x N messages, an A01
   admission and an A03 discharge per visit, DG1 diagnoses), timed until nothing is waiting: messages/second
   end to end (claim, match, encounter and diagnoses written, events, alerts when there are any);
