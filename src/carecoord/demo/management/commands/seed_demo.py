@@ -11,6 +11,7 @@ from carecoord.common.progress import ProgressBar
 from carecoord.demo.network import DEMO_PASSWORD, logins
 from carecoord.demo.programs import seed_programs
 from carecoord.demo.seed import DEFAULT_PATIENTS, SeedSummary, seed_demo
+from carecoord.demo.today import seed_today
 
 
 def _logins_table(summary: SeedSummary) -> list[str]:
@@ -47,6 +48,11 @@ class Command(BaseCommand):
             stories = seed_programs(network, progress=program_bar.update)
         except DomainError as error:
             raise CommandError(f"Could not seed program activity: {error}") from error
+        today_bar = ProgressBar(cast(TextIO, self.stderr._out), label="Seeding today's work")
+        try:
+            today = seed_today(network, progress=today_bar.update)
+        except DomainError as error:
+            raise CommandError(f"Could not seed today's work: {error}") from error
         self.stdout.write(
             f"Demo data ready in {summary.seconds:.1f} s: "
             f"{len(network.organizations)} organizations ({network.created_organizations} new, "
@@ -55,7 +61,8 @@ class Command(BaseCommand):
             f"{summary.patients_created + summary.patients_present} people ({summary.patients_created} new, "
             f"{summary.assignments_created} new assignments); program activity for {stories.people} people "
             f"({stories.referrals} referrals, {stories.attempts} outreach attempts, {stories.consents} consents, "
-            f"{stories.enrollments} enrollments)."
+            f"{stories.enrollments} enrollments); today's work: {today.responses} screenings, "
+            f"{today.tasks} tasks, {today.adt_messages} hospital messages."
         )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
