@@ -25,6 +25,7 @@ import datetime
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -36,10 +37,24 @@ from carecoord.assessments.actions import complete_response
 from carecoord.assessments.models import QuestionnaireDefinition
 from carecoord.assessments.scoring.screens import GAD7_ITEMS, PHQ9_ITEMS
 from carecoord.assessments.scoring.sdoh import SAFETY_ITEMS
+from carecoord.careplans.actions.goals import GoalData, InterventionData, add_goal, add_intervention
+from carecoord.careplans.actions.plans import (
+    PlanDetails,
+    add_problem,
+    schedule_review,
+    start_care_plan,
+    update_plan_details,
+)
+from carecoord.careplans.actions.signing import sign_plan
+from carecoord.careplans.models import CarePlanStatus
 from carecoord.clinical.models import LOINC
+from carecoord.common.errors import DomainError
+from carecoord.contacts.actions import ContactData, record_contact, record_time
 from carecoord.demo.network import AGENCY_BRONX, AGENCY_BROOKLYN, HOSPITAL, Network
+from carecoord.notes.actions import sign_note, start_note
 from carecoord.patients.models import IdentifierKind, Patient, PatientIdentifier
-from carecoord.programs.models import Enrollment, EnrollmentStatus
+from carecoord.programs.actions import enroll
+from carecoord.programs.models import Enrollment, EnrollmentStatus, Program
 from carecoord.tasks.actions import TaskData, create_task, licensed_queue
 from carecoord.tasks.models import Task, TaskKind, TaskPriority
 from carecoord.transitions.actions import receive_block
@@ -91,6 +106,9 @@ class TodaySeedSummary:
     responses: int = 0
     tasks: int = 0
     adt_messages: int = 0
+    care_plans: int = 0
+    contacts: int = 0
+    notes: int = 0
     skipped: bool = False
 
 
@@ -426,6 +444,240 @@ def _seed_hospital(
     run_once(WorkerConfig.from_env())
 
 
+# Care plans -------------------------------------------------------------------------------------------------------
+
+# (problem, goals: (team's wording, the person's words, measured by PHQ-9?), interventions: (what, who))
+PLANS: tuple[tuple[str, tuple[tuple[str, str, bool], ...], tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Depression: low mood, sleeping poorly, stopped going to church",
+        (
+            ("PHQ-9 below 10 within three months", "I want to feel like myself again.", True),
+            ("Go back to Sunday services twice a month", "I miss my friends at church.", False),
+        ),
+        (("Call weekly to check mood and medicines", "care-manager"), ("Take sertraline every morning", "person")),
+    ),
+    (
+        "Diabetes out of control: A1c 9.8%, missing insulin doses",
+        (
+            ("Take insulin every evening as prescribed", "I don't want to lose my foot like my brother.", False),
+            ("Check blood sugar before breakfast daily", "I'll check it before my coffee.", False),
+        ),
+        (("Arrange a diabetes educator visit", "care-manager"), ("Adjust insulin at the next visit", "pcp")),
+    ),
+    (
+        "Food insecurity: runs out of food the last week of the month",
+        (("Enrolled in SNAP and the pantry's weekly delivery", "Food for the whole month for me and my kids.", False),),
+        (("Refer to the Flatbush Community Pantry", "cbo"), ("Bring the SNAP letters to the next visit", "person")),
+    ),
+    (
+        "Heart failure: two admissions this year, weight not checked",
+        (
+            ("Weigh every morning and call if up 3 pounds", "I want to stay out of the hospital.", False),
+            ("Keep the cardiology follow-up appointment", "I'll go if someone comes with me.", False),
+        ),
+        (("Get a scale delivered through the plan", "care-manager"), ("Daily weights on the chart", "person")),
+    ),
+    (
+        "Housing: apartment has no heat and mold in the bathroom",
+        (("Repairs done or a safe apartment by spring", "A warm place for my grandson.", False),),
+        (("Help file the 311 complaint and the HPD case", "care-manager"), ("Housing counselling", "cbo")),
+    ),
+)
+
+
+def _seed_care_plans(loads: Sequence[_Caseload], summary: TodaySeedSummary) -> None:
+    """About 30 plans spread over the caseloads, signed by the person and the care manager; a few reviews due."""
+    today = timezone.localdate()
+    chosen = [(load.care_manager, row) for load in loads for row in load.people[1:7]]
+    step = max(1, len(chosen) // 30)
+    picked = chosen[::step][:30]
+    for number, (manager, (patient, enrollment, key)) in enumerate(picked):
+        rng = random.Random(f"today-plan:{key}")
+        problem_text, goals, interventions = PLANS[number % len(PLANS)]
+        licensed = manager.role == Role.LICENSED_CARE_MANAGER
+        with transaction.atomic():
+            plan = start_care_plan(patient=patient, by=manager, enrollment=enrollment)
+            update_plan_details(
+                plan=plan,
+                details=PlanDetails(
+                    preferred_language=patient.preferred_language,
+                    contact_preferences=rng.choice(("Phone after 10 am", "Text first, then call", "Home visits")),
+                    what_matters=rng.choice(
+                        ("Staying in my own home", "Seeing my grandchildren", "Getting back to work", "My faith")
+                    ),
+                    strengths=[rng.choice(("Supportive daughter", "Keeps appointments", "Knows the neighborhood"))],
+                    barriers=[rng.choice(("No phone minutes some months", "Fourth-floor walk-up", "Night shifts"))],
+                ),
+                by=manager,
+            )
+            problem = add_problem(plan=plan, text=problem_text, by=manager)
+            if rng.random() < 0.4:
+                add_problem(plan=plan, text="Not connected to primary care for over a year", by=manager)
+            first = None
+            for description, own_words, measured in goals[: rng.randint(1, len(goals))]:
+                measure = measured and licensed
+                goal = add_goal(
+                    plan=plan,
+                    data=GoalData(
+                        description=description,
+                        own_words=own_words,
+                        measure_code="44261-6" if measure else "",
+                        measure_display="PHQ-9 total score" if measure else "",
+                        comparator="<" if measure else "",
+                        target_value=Decimal(10) if measure else None,
+                        due_date=today + datetime.timedelta(days=rng.randint(60, 120)),
+                        problem_ids=[problem.pk],
+                    ),
+                    by=manager,
+                    status="active",
+                )
+                first = first or goal
+            for what, who in interventions:
+                add_intervention(
+                    plan=plan,
+                    data=InterventionData(
+                        description=what,
+                        performer=who,
+                        goal=first,
+                        performer_user=manager if who == "care-manager" else None,
+                        due_date=today + datetime.timedelta(days=rng.randint(3, 30)) if who == "care-manager" else None,
+                    ),
+                    by=manager,
+                )
+            sign_plan(plan=plan, signer_kind="person", by=manager, method="in-person")
+            sign_plan(plan=plan, signer_kind="care-manager", by=manager)
+            if plan.status == CarePlanStatus.DRAFT and licensed:
+                sign_plan(plan=plan, signer_kind="licensed-clinician", by=manager)
+            if number % 7 == 2:  # a review due this week, or one already overdue
+                due = today + datetime.timedelta(days=rng.randint(1, 5) if number % 14 == 2 else -rng.randint(3, 12))
+                schedule_review(plan=plan, by=manager, due=due)
+            summary.care_plans += 1
+
+
+# Contacts this month and notes --------------------------------------------------------------------------------------
+
+PURPOSES = (
+    ("Monthly check-in by phone: medicines, appointments, mood", "phone", ["care-management"]),
+    ("Home visit: reviewed the care plan and the pill box", "home_visit", ["care-management", "care-coordination"]),
+    ("Helped make the cardiology appointment and booked the ride", "phone", ["care-coordination"]),
+    ("Went over the discharge papers and new medicines", "in_person", ["transitional-care"]),
+    ("Met at the pantry; SNAP recertification started", "in_person", ["community-referral"]),
+)
+
+
+def _seed_contacts(loads: Sequence[_Caseload], now: datetime.datetime, summary: TodaySeedSummary) -> None:
+    """Most people had a contact this month (a core service: the month is billable); some none yet. Medicare
+    people get some care management minutes; a few contacts get a signed note."""
+    local = timezone.localtime(now)
+    month_day = local.date().day
+    medicare = set(
+        PatientIdentifier.objects.filter(kind=IdentifierKind.MEDICARE_MBI).values_list("patient_id", flat=True)
+    )
+    for load in loads:
+        manager = load.care_manager
+        notes = 0
+        with transaction.atomic():
+            for patient, enrollment, key in load.people:
+                rng = random.Random(f"today-contact:{key}")
+                if rng.random() < 0.3:
+                    continue  # no contact yet this month: at risk on the day view
+                day = local.date() - datetime.timedelta(days=rng.randint(0, month_day - 1))
+                when = min(_at(now, (local.date() - day).days, rng), now - datetime.timedelta(minutes=30))
+                if timezone.localtime(when).month != local.month:
+                    continue
+                purpose, modality, services = rng.choice(PURPOSES)
+                contact = record_contact(
+                    patient=patient,
+                    data=ContactData(
+                        modality=modality,
+                        outcome="reached",
+                        occurred_at=when,
+                        duration_minutes=rng.choice((15, 20, 30, 45, 60)),
+                        enrollment=enrollment,
+                        purpose=purpose,
+                        place="Home" if modality == "home_visit" else "",
+                        core_services=services,
+                    ),
+                    by=manager,
+                )
+                summary.contacts += 1
+                if patient.pk in medicare and rng.random() < 0.6:
+                    record_time(
+                        patient=patient,
+                        activity=rng.choice(("care_plan", "medication")),
+                        minutes=rng.choice((10, 15, 20, 25)),
+                        by=manager,
+                        enrollment=enrollment,
+                        performed_at=when,
+                        note="Reviewed medicines with the pharmacy and updated the plan",
+                    )
+                if notes < 2:
+                    note = start_note(
+                        patient=patient,
+                        kind="dap",
+                        by=manager,
+                        contact=contact,
+                        sections={
+                            "data": f'{purpose}. Says: "I\'m doing a little better this week."',
+                            "assessment": "Engaged; taking medicines most days. No new safety concerns.",
+                            "plan": "Call again in two weeks; confirm the ride for the next appointment.",
+                        },
+                    )
+                    sign_note(note=note, by=manager)
+                    notes += 1
+                    summary.notes += 1
+
+
+def _seed_cosign_note(network: Network, loads: Sequence[_Caseload], now: datetime.datetime,
+                      summary: TodaySeedSummary) -> None:  # fmt: skip
+    """A Health Home Plus note by an unlicensed care manager of the supervisor's agency, awaiting co-signature."""
+    supervisor = network.users.get("rosa_supervisor")
+    program = Program.objects.filter(code="ny-hh-plus-smi").first()
+    if supervisor is None or program is None:
+        return
+    load = next(
+        (
+            load
+            for load in loads
+            if load.care_manager.organization_id == supervisor.organization_id
+            and load.care_manager.role == Role.CARE_MANAGER
+            and len(load.people) > 2
+        ),
+        None,
+    )
+    if load is None:
+        return
+    manager = load.care_manager
+    for patient, _, _ in load.people[2:]:
+        try:
+            with transaction.atomic():
+                enrollment = enroll(
+                    patient=patient,
+                    program=program,
+                    by=manager,
+                    start_date=timezone.localdate() - datetime.timedelta(days=20),
+                    care_manager=manager,
+                    clinical_need=False,
+                )
+                note = start_note(
+                    patient=patient,
+                    kind="dap",
+                    by=manager,
+                    enrollment=enrollment,
+                    event_at=now - datetime.timedelta(hours=3),
+                    sections={
+                        "data": "Home visit. Hearing voices again at night; missed two injections at the clinic.",
+                        "assessment": "Early warning signs of relapse; no thoughts of harm to self or others.",
+                        "plan": "Called the clinic: injection appointment tomorrow 10 am; will go with them.",
+                    },
+                )
+                sign_note(note=note, by=manager)
+                summary.notes += 1
+            return
+        except DomainError:
+            continue
+
+
 # The day ----------------------------------------------------------------------------------------------------------
 
 
@@ -439,7 +691,22 @@ def seed_today(network: Network, *, progress: Callable[[int, int], None] | None 
     if not loads:
         return summary
     now = timezone.now()
+    # One transaction: a run that fails half way leaves nothing behind (and the next run starts over).
+    with transaction.atomic():
+        _seed_day(network, loads, now, summary, progress)
+    return summary
+
+
+def _seed_day(
+    network: Network,
+    loads: Sequence[_Caseload],
+    now: datetime.datetime,
+    summary: TodaySeedSummary,
+    progress: Callable[[int, int], None] | None,
+) -> None:
     _seed_screenings(loads, now, summary, progress)
     _seed_hospital(loads, network, now, summary)
+    _seed_care_plans(loads, summary)
+    _seed_contacts(loads, now, summary)
+    _seed_cosign_note(network, loads, now, summary)
     _seed_tasks(loads, now, summary)  # last: its marker says the rest is done
-    return summary

@@ -59,6 +59,9 @@ def test_the_care_managers_day_has_many_kinds_of_work_and_a_second_run_adds_noth
         )
     )
     assert max(histories.values()) >= 3
+    assert CarePlan.objects.filter(status="active").count() >= 10
+    assert Contact.objects.exists()
+    assert ProgressNote.objects.filter(cosign_required=True, cosigned_at__isnull=True).count() == 1
 
     before = {model.__name__: model.objects.count() for model in COUNTED}
     seed()

@@ -62,7 +62,8 @@ class Command(BaseCommand):
             f"{summary.assignments_created} new assignments); program activity for {stories.people} people "
             f"({stories.referrals} referrals, {stories.attempts} outreach attempts, {stories.consents} consents, "
             f"{stories.enrollments} enrollments); today's work: {today.responses} screenings, "
-            f"{today.tasks} tasks, {today.adt_messages} hospital messages."
+            f"{today.tasks} tasks, {today.adt_messages} hospital messages, {today.care_plans} care plans, "
+            f"{today.contacts} contacts, {today.notes} notes."
         )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
