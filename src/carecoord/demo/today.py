@@ -252,7 +252,7 @@ def _screen_person(
 
 def _safety_people(loads: Sequence[_Caseload]) -> set[Any]:
     """One person of each of the first licensed care managers (up to ``SAFETY_PEOPLE``)."""
-    chosen = set()
+    chosen: set[Any] = set()
     for load in loads:
         if load.care_manager.role == Role.LICENSED_CARE_MANAGER and load.people and len(chosen) < SAFETY_PEOPLE:
             chosen.add(load.people[min(2, len(load.people) - 1)][0].pk)
