@@ -4,10 +4,10 @@ contacts this month and notes, all written through the apps' actions.
 For the enrolled people of each care management agency (spread over their care managers):
 
 * screenings (``assessments.actions.complete_response``): a PHQ-9 and an AHC HRSN core for most people, done in
-  the last year so most are not overdue (a few PHQ-9s are, some are due soon); a PHQ-9 history of 3-5 scores for
-  about twenty people, a GAD-7 for some; exactly one recent PHQ-9 with item 9 above 0 for each of the first
-  (up to three) licensed care managers, which raises the safety flag and task; some positive social needs, which
-  make the suggested referral and care plan problem tasks;
+  the last year so most are not overdue (a few PHQ-9s are, some due soon, a few never done); a PHQ-9 history of
+  3-5 scores for about twenty people, a GAD-7 for some; exactly one recent PHQ-9 with item 9 above 0 for each
+  of the first (up to three) licensed care managers, which raises the safety flag and task; some positive social
+  needs, which make the suggested referral and care plan problem tasks;
 * tasks (``tasks.actions.create_task``): a handful per care manager, overdue, due today and later, with mixed
   priorities, and a few waiting in the RN team queue;
 * hospital events through the real path: HL7 v2 ADT messages stored by ``transitions.actions.receive_block``
@@ -63,7 +63,7 @@ from carecoord.transitions.processing import run_once
 
 MARKER = "demo-today"
 BATCH = 50
-SHARE_SCREENED = 0.9  # of enrolled people: a PHQ-9 and an HRSN core in the last year
+SHARE_SCREENED = 0.97  # of enrolled people: a PHQ-9 and an HRSN core in the last year
 SHARE_GAD7 = 0.3
 SHARE_SOCIAL_NEED = 0.12
 HISTORIES = 20  # people with a PHQ-9 history of 3-5 scores
@@ -229,7 +229,7 @@ def _screen_person(
     else:
         roll = rng.random()
         # most done lately; some due within a couple of weeks (75-89 days ago); a few overdue (95-200)
-        last = rng.randint(5, 74) if roll < 0.7 else rng.randint(75, 89) if roll < 0.9 else rng.randint(95, 200)
+        last = rng.randint(5, 74) if roll < 0.72 else rng.randint(75, 89) if roll < 0.95 else rng.randint(95, 200)
         if history:
             last = rng.randint(5, 60)
         dates = [last]
@@ -635,20 +635,21 @@ def _seed_cosign_note(network: Network, loads: Sequence[_Caseload], now: datetim
     program = Program.objects.filter(code="ny-hh-plus-smi").first()
     if supervisor is None or program is None:
         return
-    load = next(
-        (
-            load
-            for load in loads
-            if load.care_manager.organization_id == supervisor.organization_id
-            and load.care_manager.role == Role.CARE_MANAGER
-            and len(load.people) > 2
-        ),
-        None,
+    managers = sorted(
+        (u for u in network.users.values() if u.organization_id == supervisor.organization_id),
+        key=lambda u: u.username,
     )
-    if load is None:
+    manager = next((u for u in managers if u.role == Role.CARE_MANAGER and u.is_active), None)
+    if manager is None:
         return
-    manager = load.care_manager
-    for patient, _, _ in load.people[2:]:
+    # The care manager's own people first, then the agency's others (small demos leave some caseloads empty).
+    people = [
+        row
+        for load in sorted(loads, key=lambda load: load.care_manager != manager)
+        if load.care_manager.organization_id == supervisor.organization_id
+        for row in load.people
+    ]
+    for patient, _, _ in people[2:] + people[:2]:
         try:
             with transaction.atomic():
                 enrollment = enroll(
