@@ -630,7 +630,8 @@ def _seed_contacts(loads: Sequence[_Caseload], now: datetime.datetime, summary: 
 
 def _seed_cosign_note(network: Network, loads: Sequence[_Caseload], now: datetime.datetime,
                       summary: TodaySeedSummary) -> None:  # fmt: skip
-    """A Health Home Plus note by an unlicensed care manager of the supervisor's agency, awaiting co-signature."""
+    """A Health Home Plus note (every HH+ note is co-signed) by a care manager of the supervisor's agency, awaiting
+    co-signature; an unlicensed care manager's people are tried first."""
     supervisor = network.users.get("rosa_supervisor")
     program = Program.objects.filter(code="ny-hh-plus-smi").first()
     if supervisor is None or program is None:
@@ -643,27 +644,29 @@ def _seed_cosign_note(network: Network, loads: Sequence[_Caseload], now: datetim
     if manager is None:
         return
     # The care manager's own people first, then the agency's others (small demos leave some caseloads empty).
+    # Each person is enrolled in HH+ with the care manager who already holds them, so the lead of their care
+    # team stays the same (the demo's invariant: an enrollment's care manager leads the team).
     people = [
-        row
+        (row, load.care_manager)
         for load in sorted(loads, key=lambda load: load.care_manager != manager)
         if load.care_manager.organization_id == supervisor.organization_id
         for row in load.people
     ]
-    for patient, _, _ in people[2:] + people[:2]:
+    for (patient, _, _), holder in people[2:] + people[:2]:
         try:
             with transaction.atomic():
                 enrollment = enroll(
                     patient=patient,
                     program=program,
-                    by=manager,
+                    by=holder,
                     start_date=timezone.localdate() - datetime.timedelta(days=20),
-                    care_manager=manager,
+                    care_manager=holder,
                     clinical_need=False,
                 )
                 note = start_note(
                     patient=patient,
                     kind="dap",
-                    by=manager,
+                    by=holder,
                     enrollment=enrollment,
                     event_at=now - datetime.timedelta(hours=3),
                     sections={
@@ -672,7 +675,7 @@ def _seed_cosign_note(network: Network, loads: Sequence[_Caseload], now: datetim
                         "plan": "Called the clinic: injection appointment tomorrow 10 am; will go with them.",
                     },
                 )
-                sign_note(note=note, by=manager)
+                sign_note(note=note, by=holder)
                 summary.notes += 1
             return
         except DomainError:
