@@ -7,6 +7,7 @@ triggered them, or ``None`` for the system.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from carecoord.common.errors import AccessDenied, DomainError, ValidationFailed
 from carecoord.patients.models import Patient
 from carecoord.tasks.models import (
     OPEN_STATUSES,
+    Recurrence,
     Task,
     TaskComment,
     TaskKind,
@@ -75,6 +77,8 @@ class TaskData:
     description: str = ""
     reason: str = ""  # machine code of why the task exists, e.g. "phq9-item9-safety"
     focus: str = ""  # what it is about, e.g. "QuestionnaireResponse/<id>"
+    recurrence: str = Recurrence.NONE  # the next occurrence is created when this one is completed or fails
+    previous: Task | None = None
 
 
 def _audit(by: User | None, task: Task, action: str, **detail: object) -> None:
@@ -104,6 +108,8 @@ def create_task(*, data: TaskData, by: User | None) -> Task:
         errors["kind"] = [f"Unknown kind {data.kind!r}."]
     if data.priority not in TaskPriority.values:
         errors["priority"] = [f"Unknown priority {data.priority!r}."]
+    if data.recurrence not in Recurrence.values:
+        errors["recurrence"] = [f"Unknown recurrence {data.recurrence!r}."]
     if data.owner is not None:
         problem = _may_own(data.owner, requires_license=data.requires_license, organization_id=data.organization_id)
         if problem:
@@ -133,6 +139,8 @@ def create_task(*, data: TaskData, by: User | None) -> Task:
             requires_license=data.requires_license,
             reason=data.reason[:64],
             focus=data.focus[:120],
+            recurrence=data.recurrence,
+            previous=data.previous,
             created_by=by,
             created_at=now,
             updated_at=now,
@@ -146,8 +154,60 @@ def create_task(*, data: TaskData, by: User | None) -> Task:
             owner=str(task.owner_id or ""),
             queue=str(task.queue_id or ""),
             reason=task.reason,
+            recurrence=task.recurrence,
         )
     return task
+
+
+_MONTHS: dict[str, int] = {Recurrence.MONTHLY: 1, Recurrence.QUARTERLY: 3}
+_DAYS: dict[str, int] = {Recurrence.DAILY: 1, Recurrence.WEEKLY: 7, Recurrence.BIWEEKLY: 14}
+
+
+def next_due(moment: datetime.datetime, recurrence: str) -> datetime.datetime:
+    """One interval after ``moment``: whole days keep the local time of day; months keep the day of the month
+    (the last day when the month is shorter: 31 Jan → 28 Feb)."""
+    if recurrence in _DAYS:
+        local = timezone.localtime(moment)
+        return timezone.make_aware(local.replace(tzinfo=None) + datetime.timedelta(days=_DAYS[recurrence]))
+    months = _MONTHS[recurrence]
+    local = timezone.localtime(moment)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return timezone.make_aware(local.replace(tzinfo=None, year=year, month=month, day=day))
+
+
+def _next_occurrence(task: Task, by: User) -> Task | None:
+    """The next occurrence of a recurring task, given to the same owner (if they may still own it) or queue."""
+    if not task.recurrence:
+        return None
+    owner = task.owner
+    if owner is not None and _may_own(
+        owner, requires_license=task.requires_license, organization_id=task.organization_id
+    ):
+        owner = None
+    queue = task.queue
+    if owner is None and queue is None and task.requires_license:
+        queue = licensed_queue(task.organization_id)
+    return create_task(
+        data=TaskData(
+            organization_id=task.organization_id,
+            title=task.title,
+            kind=task.kind,
+            priority=task.priority,
+            patient=task.patient,
+            owner=owner,
+            queue=queue if owner is None else None,
+            due_at=next_due(task.due_at or timezone.now(), task.recurrence),
+            requires_license=task.requires_license,
+            description=task.description,
+            reason=task.reason,
+            focus=task.focus,
+            recurrence=task.recurrence,
+            previous=task,
+        ),
+        by=by if by.organization_id == task.organization_id else None,
+    )
 
 
 def licensed_queue(organization_id: uuid.UUID | str) -> TaskQueue:
@@ -259,6 +319,8 @@ def set_task_status(*, task: Task, status: str, by: User, reason: str = "") -> T
         if reason:
             TaskComment.objects.create(task=task, author=by, text=f"{TaskStatus(status).label}: {reason}")
         _audit(by, task, AuditAction.UPDATE, change="status", previous=previous, status=status, reason=reason)
+        if status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
+            _next_occurrence(task, by)
     return task
 
 

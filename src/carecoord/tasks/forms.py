@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from carecoord.tasks.models import TaskKind, TaskPriority
+from carecoord.tasks.models import Recurrence, TaskKind, TaskPriority
 
 
 class StatusForm(forms.Form):
@@ -37,5 +37,6 @@ class NewTaskForm(forms.Form):
     due_at = forms.DateTimeField(
         required=False, label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+    recurrence = forms.ChoiceField(choices=Recurrence.choices, required=False, label="Repeats")
     description = forms.CharField(required=False, label="Details", widget=forms.Textarea(attrs={"rows": 2}))
     requires_license = forms.BooleanField(required=False, label="Needs a licensed user")

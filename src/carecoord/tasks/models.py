@@ -65,6 +65,18 @@ class TaskKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class Recurrence(models.TextChoices):
+    """How often a task comes back: when one is completed (or fails), the next is created, due one interval
+    after the completed one was due (or after its completion, when it had no due time)."""
+
+    NONE = "", "Does not repeat"
+    DAILY = "daily", "Every day"
+    WEEKLY = "weekly", "Every week"
+    BIWEEKLY = "biweekly", "Every two weeks"
+    MONTHLY = "monthly", "Every month"
+    QUARTERLY = "quarterly", "Every three months"
+
+
 class TaskQueue(models.Model):
     """A team's shared work list in one organization (e.g. "RN team"): tasks wait here until a member takes them.
 
@@ -110,6 +122,10 @@ class Task(models.Model):
     )
     queue = models.ForeignKey(TaskQueue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     due_at = models.DateTimeField(null=True, blank=True)
+    recurrence = models.CharField(max_length=12, choices=Recurrence.choices, blank=True, default=Recurrence.NONE)
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The occurrence before"
+    )
     requires_license = models.BooleanField(default=False)
     reason = models.CharField(max_length=64, blank=True)
     focus = models.CharField(max_length=120, blank=True)

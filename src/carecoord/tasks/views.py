@@ -190,6 +190,7 @@ def new_for_patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse
                     due_at=data["due_at"],
                     description=data["description"],
                     requires_license=data["requires_license"],
+                    recurrence=data["recurrence"] or "",
                     # Clinical work the user may not do themselves waits in the licensed queue.
                     owner=None if must_queue else user,
                     queue=licensed_queue(user.organization_id) if must_queue else None,

@@ -193,3 +193,49 @@ def test_outsiders_get_nothing(client, agency, alice_rn, eve_outsider, maria):
     assert eve.get(f"/tasks/new/{maria.pk}/").status_code == 403
     denied = AuditRecord.objects.filter(object_type="Task", object_id=str(task.pk), outcome="denied")
     assert denied.exists()
+
+
+@pytest.mark.parametrize(
+    ("recurrence", "due", "expected"),
+    [
+        ("daily", datetime.datetime(2026, 3, 7, 9, 0), datetime.datetime(2026, 3, 8, 9, 0)),  # across DST: 9 am stays
+        ("weekly", datetime.datetime(2026, 11, 26, 15, 0), datetime.datetime(2026, 12, 3, 15, 0)),
+        ("biweekly", datetime.datetime(2026, 12, 24, 10, 0), datetime.datetime(2027, 1, 7, 10, 0)),
+        ("monthly", datetime.datetime(2027, 1, 31, 10, 0), datetime.datetime(2027, 2, 28, 10, 0)),
+        ("quarterly", datetime.datetime(2026, 11, 30, 10, 0), datetime.datetime(2027, 2, 28, 10, 0)),
+    ],
+)
+def test_a_recurring_task_comes_back_when_done(agency, alice_rn, maria, recurrence, due, expected):
+    task = _task(
+        agency,
+        patient=maria,
+        owner=alice_rn,
+        title="Weigh-in call",
+        recurrence=recurrence,
+        due_at=timezone.make_aware(due),
+    )
+    set_task_status(task=task, status=TaskStatus.COMPLETED, by=alice_rn)
+    following = Task.objects.get(previous=task)
+    assert (following.title, following.owner_id, following.status) == ("Weigh-in call", alice_rn.pk, "accepted")
+    assert timezone.localtime(following.due_at).replace(tzinfo=None) == expected
+    assert following.recurrence == recurrence
+
+
+def test_cancelling_ends_the_series_and_unknown_recurrence_is_refused(agency, alice_rn, maria):
+    task = _task(agency, patient=maria, owner=alice_rn, recurrence="weekly", due_at=timezone.now())
+    set_task_status(task=task, status=TaskStatus.CANCELLED, by=alice_rn, reason="Moved to another agency")
+    assert not Task.objects.filter(previous=task).exists()
+    with pytest.raises(ValidationFailed) as refused:
+        _task(agency, patient=maria, owner=alice_rn, recurrence="hourly")
+    assert "recurrence" in refused.value.errors
+
+
+def test_new_recurring_task_from_the_chart(client, agency, alice_rn, maria):
+    alice = signed_in(client, alice_rn)
+    alice.post(
+        f"/tasks/new/{maria.pk}/",
+        {"title": "Check the scale readings", "kind": "follow-up", "priority": "routine", "recurrence": "weekly"},
+    )
+    task = Task.objects.get(title="Check the scale readings")
+    assert task.recurrence == "weekly"
+    assert "Every week" in alice.get(f"/tasks/{task.pk}/").content.decode()
