@@ -85,7 +85,7 @@ def _audit(by: User | None, task: Task, action: str, **detail: object) -> None:
     record(by=by, action=action, object_type="Task", object_id=str(task.pk), patient=task.patient_id, detail=detail)
 
 
-def _may_own(user: User, *, requires_license: bool, organization_id: uuid.UUID) -> str | None:
+def _may_own(user: User, *, requires_license: bool, organization_id: object) -> str | None:
     """Why ``user`` may not own such a task, or None."""
     if not user.is_active:
         return f"{user.get_full_name() or user.username} is not an active user."
@@ -96,6 +96,11 @@ def _may_own(user: User, *, requires_license: bool, organization_id: uuid.UUID) 
     if requires_license and not has_current_license(user):
         return "This task needs a licensed user with a current license."
     return None
+
+
+def may_own(user: User | None, organization_id: object, *, licensed: bool = False) -> bool:
+    """Whether ``user`` may own a task of ``organization_id`` (one needing a license when ``licensed``)."""
+    return user is not None and _may_own(user, requires_license=licensed, organization_id=organization_id) is None
 
 
 def create_task(*, data: TaskData, by: User | None) -> Task:
@@ -177,7 +182,7 @@ def next_due(moment: datetime.datetime, recurrence: str) -> datetime.datetime:
     return timezone.make_aware(local.replace(tzinfo=None, year=year, month=month, day=day))
 
 
-def _next_occurrence(task: Task, by: User) -> Task | None:
+def _next_occurrence(task: Task, by: User | None) -> Task | None:
     """The next occurrence of a recurring task, given to the same owner (if they may still own it) or queue."""
     if not task.recurrence:
         return None
@@ -206,7 +211,7 @@ def _next_occurrence(task: Task, by: User) -> Task | None:
             recurrence=task.recurrence,
             previous=task,
         ),
-        by=by if by.organization_id == task.organization_id else None,
+        by=by if by is not None and by.organization_id == task.organization_id else None,
     )
 
 
@@ -306,19 +311,38 @@ def set_task_status(*, task: Task, status: str, by: User, reason: str = "") -> T
         raise ValidationFailed(f"Say why the task is {TaskStatus(status).label.lower()}.", field="reason")
     if task.requires_license and status == TaskStatus.COMPLETED and not has_current_license(by):
         raise AccessDenied("Only a licensed user may complete this task.")
+    return _move(task, status, by, reason)
+
+
+def close_task(*, task: Task, status: str, by: User | None, reason: str = "", rule: str = "") -> bool:
+    """Close an open task because the work it asked for was recorded by another action (a transition step, a
+    completed review) or withdrawn (a cancelled hospital event). ``by`` is the user whose action did it, or None
+    for a feed. No permission or state-machine check: the calling action made its own, and the work is done
+    whatever state the task was in. False when the task was already closed."""
+    if status in OPEN_STATUSES or status not in TaskStatus.values:
+        raise ValueError(f"{status!r} does not close a task")
+    if not task.is_open:
+        return False
+    _move(task, status, by, reason.strip(), rule=rule)
+    return True
+
+
+def _move(task: Task, status: str, by: User | None, reason: str, **detail: object) -> Task:
+    """Write a status change: the task, a comment with the reason, the audit record, the next occurrence."""
     previous = task.status
     now = timezone.now()
     task.status = status
     task.status_reason = reason[:300]
     task.updated_at = now
-    if task.owner_id is None and status in (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED):
+    if by is not None and task.owner_id is None and status in (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED):
         task.owner = by  # whoever starts or finishes queue work owns it
     task.closed_at = None if status in OPEN_STATUSES else now
     with transaction.atomic():
         task.save(update_fields=["status", "status_reason", "updated_at", "owner", "closed_at"])
         if reason:
             TaskComment.objects.create(task=task, author=by, text=f"{TaskStatus(status).label}: {reason}")
-        _audit(by, task, AuditAction.UPDATE, change="status", previous=previous, status=status, reason=reason)
+        extra = {key: value for key, value in detail.items() if value}
+        _audit(by, task, AuditAction.UPDATE, change="status", previous=previous, status=status, reason=reason, **extra)
         if status in (TaskStatus.COMPLETED, TaskStatus.FAILED):
             _next_occurrence(task, by)
     return task

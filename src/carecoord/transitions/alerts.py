@@ -31,7 +31,7 @@ from carecoord.clinical.models import DischargeDisposition
 from carecoord.notifications.actions import notify
 from carecoord.notifications.models import NotificationKind
 from carecoord.programs.models import Enrollment, EnrollmentStatus
-from carecoord.tasks.actions import TaskData, create_task
+from carecoord.tasks.actions import TaskData, close_task, create_task, may_own
 from carecoord.tasks.models import Task, TaskKind, TaskPriority, TaskStatus
 from carecoord.transitions.models import AdtEvent, EventAlert, EventKind, Transition, TransitionStatus
 from carecoord.transitions.rules import ADMISSION_TASK_BUSINESS_DAYS, current_rules
@@ -39,10 +39,8 @@ from carecoord.transitions.workflow import (
     CONTACT_REASON,
     cancel_transition,
     care_manager_for,
-    close_task,
     end_of,
     lead_care_manager,
-    may_own,
     open_transition,
 )
 
@@ -220,7 +218,7 @@ def retract_alerts(*, cancel: AdtEvent) -> list[EventAlert]:
             ):
                 cancel_transition(transition=transition, reason=reason, by=None, status=TaskStatus.ENTERED_IN_ERROR)
         if alert.task is not None:
-            close_task(alert.task, status=TaskStatus.ENTERED_IN_ERROR, reason=reason, by=None)
+            close_task(task=alert.task, status=TaskStatus.ENTERED_IN_ERROR, by=None, reason=reason, rule="transition")
         moment = timezone.localtime(target.occurred_at)
         title = f"Correction: {what} at {_facility(target)} cancelled"
         body = (

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carecoord.accounts.models import User
-from carecoord.accounts.permissions import Capability, can, has_current_license
+from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.careteams.models import CareTeamMember, CareTeamStatus
@@ -37,9 +37,8 @@ from carecoord.clinical.risk import hospital_for_encounter, lace_for_encounter
 from carecoord.common.errors import AccessDenied, DomainError, ValidationFailed
 from carecoord.patients.models import Patient
 from carecoord.programs.models import Enrollment
-from carecoord.tasks.actions import TRANSITIONS as TASK_TRANSITIONS
-from carecoord.tasks.actions import TaskData, create_task, licensed_queue, set_task_status
-from carecoord.tasks.models import OPEN_STATUSES, Task, TaskComment, TaskKind, TaskPriority, TaskStatus
+from carecoord.tasks.actions import TaskData, close_task, create_task, licensed_queue, may_own
+from carecoord.tasks.models import Task, TaskKind, TaskPriority, TaskStatus
 from carecoord.tasks.queries import open_tasks
 from carecoord.transitions import measures
 from carecoord.transitions.models import (
@@ -86,16 +85,6 @@ def _audit(by: User | None, transition: Transition, action: str, **detail: objec
 
 
 # Who does the work --------------------------------------------------------------------------------------------
-
-
-def may_own(user: User | None, organization_id: object, *, licensed: bool = False) -> bool:
-    return (
-        user is not None
-        and user.is_active
-        and user.organization_id == organization_id
-        and can(user, Capability.TASKS)
-        and (not licensed or has_current_license(user))
-    )
 
 
 def lead_care_manager(patient: Patient, organization_id: uuid.UUID) -> User | None:
@@ -161,38 +150,9 @@ def _step_task(
     )
 
 
-def close_task(task: Task, *, status: str, reason: str, by: User | None) -> None:
-    """Close an open task because the work it asked for was recorded (or withdrawn). A user closes it through
-    ``tasks.actions.set_task_status`` when the task's state machine allows it; a rule (``by=None``, the feed)
-    closes it here with the same audit record and comment, as ``set_task_status`` needs a user."""
-    if task.status not in OPEN_STATUSES:
-        return
-    allowed = TASK_TRANSITIONS.get(task.status, frozenset()) | {TaskStatus.ENTERED_IN_ERROR}
-    if by is not None and status in allowed and may_own(by, task.organization_id, licensed=task.requires_license):
-        set_task_status(task=task, status=status, by=by, reason="" if status == TaskStatus.COMPLETED else reason)
-        return
-    now = timezone.now()
-    previous = task.status
-    task.status = status
-    task.status_reason = reason[:300]
-    task.updated_at = now
-    task.closed_at = now
-    task.save(update_fields=["status", "status_reason", "updated_at", "closed_at"])
-    if reason:
-        TaskComment.objects.create(task=task, author=by, text=f"{TaskStatus(status).label}: {reason}")
-    record(
-        by=by,
-        action=AuditAction.UPDATE,
-        object_type="Task",
-        object_id=str(task.pk),
-        patient=task.patient_id,
-        detail={"change": "status", "previous": previous, "status": status, "reason": reason, "rule": "transition"},
-    )
-
-
 def _close_step(transition: Transition, reason: str, *, by: User | None, status: str, why: str = "") -> None:
     for task in open_tasks(transition.patient, reason=reason, focus=transition.focus):
-        close_task(task, status=status, reason=why, by=by)
+        close_task(task=task, status=status, by=by, reason=why, rule="transition")
 
 
 # Opening -------------------------------------------------------------------------------------------------------
