@@ -17,12 +17,11 @@ from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, AuditOutcome
 from carecoord.common.errors import AccessDenied, NotFound
-from carecoord.consents.notices import notices_for
 from carecoord.notes.models import NoteStatus, ProgressNote
 from carecoord.notes.queries import cosign_queue, notes_of, with_related
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
-from carecoord.programs.access import released_to
+from carecoord.programs.access import label_notices, released_to
 
 
 @dataclass
@@ -49,10 +48,8 @@ def _check_role(user: User) -> None:
 def gate_note(user: User, note: ProgressNote, released: frozenset[str]) -> ShownNote | None:
     """The label gate for one note: None when it must be withheld from the user."""
     labels = list(note.security_labels or [])
-    own = note.organization_id == user.organization_id
-    if labels and not own and not set(labels) <= released:
-        return None
-    return ShownNote(note=note, labels=labels, notices=notices_for(labels) if not own else [])
+    notices = label_notices(user, labels, note.organization_id, released)
+    return None if notices is None else ShownNote(note=note, labels=labels, notices=notices)
 
 
 def _key(note_id: object) -> uuid.UUID:

@@ -80,12 +80,22 @@ def gate(
     withheld = 0
     for item in items:
         labels = _labels_of(item)
-        own = _owner(item) == user.organization_id
-        if labels and not own and not set(labels) <= released:
+        notices = label_notices(user, labels, _owner(item), released)
+        if notices is None:
             withheld += 1
             continue
-        shown.append(Labelled(item=item, labels=labels, notices=notices_for(labels) if not own else []))
+        shown.append(Labelled(item=item, labels=labels, notices=notices))
     return shown, withheld
+
+
+def label_notices(user: User, labels: list[str], owner_id: object, released: frozenset[str]) -> list[str] | None:
+    """The label rule for any labelled record (decision 0007): the organization that made it sees it as it is;
+    anyone else only when a consent in force releases every label to them (``released_to``), and then with the
+    labels' notices. None when the record must be withheld."""
+    own = owner_id == user.organization_id
+    if labels and not own and not set(labels) <= released:
+        return None
+    return [] if own else notices_for(labels)
 
 
 def access_program_record(user: User, patient_id: object) -> ProgramRecord:
