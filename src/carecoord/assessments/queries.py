@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -138,34 +140,58 @@ def screenings_due(patient_id: PatientKey, *, today: datetime.date | None = None
 
     Never screened: due from the start of the earliest enrollment the rule covers.
     """
+    key = uuid.UUID(str(_pk(patient_id)))
+    return screenings_due_for([key], today=today)[key]
+
+
+def screenings_due_for(
+    patient_ids: Iterable[uuid.UUID], *, today: datetime.date | None = None
+) -> dict[uuid.UUID, list[ScreeningDue]]:
+    """``screenings_due`` for many people at once (a caseload): three statements whatever their number."""
     day = today or timezone.localdate()
-    enrollments = list(
-        Enrollment.objects.filter(patient_id=_pk(patient_id), status=EnrollmentStatus.ACTIVE).values_list(
-            "program_id", "start_date"
+    ids = list(dict.fromkeys(patient_ids))
+    due: dict[uuid.UUID, list[ScreeningDue]] = {key: [] for key in ids}
+    rules = policy().rescreening
+    if not ids or not rules:
+        return due
+    starts: dict[uuid.UUID, list[tuple[str, datetime.date]]] = defaultdict(list)
+    for key, program, start in Enrollment.objects.filter(
+        patient_id__in=ids, status=EnrollmentStatus.ACTIVE
+    ).values_list("patient_id", "program_id", "start_date"):
+        starts[key].append((program, start))
+    urls = [rule.instrument_url for rule in rules]
+    latest: dict[tuple[uuid.UUID, str], datetime.datetime] = {}
+    for key, url, authored in (
+        QuestionnaireResponse.objects.filter(
+            patient_id__in=ids, status__in=FINISHED_STATUSES, questionnaire__url__in=urls
         )
-    )
-    due: list[ScreeningDue] = []
-    for rule in policy().rescreening:
-        starts = [start for program, start in enrollments if rule.programs is None or program in rule.programs]
-        if not starts:
-            continue
-        definition = QuestionnaireDefinition.objects.filter(url=rule.instrument_url, builtin=True).first()
-        last = finished_responses(patient_id, rule.instrument_url).first()
-        if last is not None:
-            due_on = timezone.localtime(last.authored).date() + datetime.timedelta(days=rule.interval_days)
-        else:
-            due_on = min(starts)
-        due.append(
-            ScreeningDue(
-                instrument_url=rule.instrument_url,
-                title=definition.title if definition else rule.instrument_url,
-                last_done=last.authored if last else None,
-                due_on=due_on,
-                overdue=due_on < day,
-                interval_days=rule.interval_days,
+        .values_list("patient_id", "questionnaire__url", "authored")
+        .order_by("authored", "pk")
+    ):
+        latest[(key, url)] = authored  # the newest wins
+    titles = dict(QuestionnaireDefinition.objects.filter(url__in=urls, builtin=True).values_list("url", "title"))
+    for key in ids:
+        for rule in rules:
+            covered = [start for program, start in starts[key] if rule.programs is None or program in rule.programs]
+            if not covered:
+                continue
+            last = latest.get((key, rule.instrument_url))
+            if last is not None:
+                due_on = timezone.localtime(last).date() + datetime.timedelta(days=rule.interval_days)
+            else:
+                due_on = min(covered)
+            due[key].append(
+                ScreeningDue(
+                    instrument_url=rule.instrument_url,
+                    title=titles.get(rule.instrument_url, rule.instrument_url),
+                    last_done=last,
+                    due_on=due_on,
+                    overdue=due_on < day,
+                    interval_days=rule.interval_days,
+                )
             )
-        )
-    return sorted(due, key=lambda d: d.due_on)
+        due[key].sort(key=lambda d: d.due_on)
+    return due
 
 
 def active_safety_flags(patient_id: PatientKey) -> list[SafetyFlag]:

@@ -1,11 +1,10 @@
 """What the day view ranks, one function per source, each a fixed number of statements for the whole caseload.
 
 No permission check here (``access.py`` decides who is asked about and audits what is shown). Each source turns
-its records into ``ranking.Row``s with the reason in words and the one-click action. The sources' own query
-modules answer per person (``assessments.queries.screenings_due``, ``active_safety_flags``,
-``contacts.billing.judge_month``); asking them once per person would be one or more statements per person, so
-the same rules are read here for everyone at once, from the same rule tables (``flags.policy()``,
-``transitions.rules``, ``transitions.summary``).
+its records into ``ranking.Row``s with the reason in words and the one-click action. Screenings come from
+``assessments.queries.screenings_due_for`` (the chart's rule for a whole caseload); the other sources read their
+models for everyone at once and apply the owning app's rules (``transitions.rules``, ``transitions.summary``,
+the stored ``contacts`` month status), since their query modules answer one person at a time.
 
 Some of the work shown here also exists as a task (a safety flag's task, a transition's contact task, an ED
 visit's check-in, a plan review task): the row of the source says more, so ``Covered`` names those tasks and the
@@ -23,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.accounts.models import User
-from carecoord.assessments.flags import policy
-from carecoord.assessments.models import FINISHED_STATUSES, QuestionnaireDefinition, QuestionnaireResponse, SafetyFlag
+from carecoord.assessments.models import SafetyFlag
+from carecoord.assessments.queries import screenings_due_for
 from carecoord.careplans.models import LIVING_PLAN_STATUSES, CarePlan
 from carecoord.contacts.billing.rules import last_day, month_bounds
 from carecoord.contacts.models import Contact, MonthStatus, Readiness
@@ -391,56 +390,30 @@ def plan_reviews(user: User, patient_ids: list[uuid.UUID], today: datetime.date,
 
 
 def screenings_overdue(load: Caseload, today: datetime.date) -> list[Row]:
-    """Rescreening overdue under ``flags.policy().rescreening``, as ``assessments.queries.screenings_due`` judges
-    one person, for the whole caseload (two statements: the latest response per person and instrument, and the
-    instruments' titles)."""
-    rules = policy().rescreening
-    if not rules or not load.enrollments:
-        return []
-    urls = [rule.instrument_url for rule in rules]
-    latest: dict[tuple[uuid.UUID, str], datetime.datetime] = {}
-    finished = (
-        QuestionnaireResponse.objects.filter(
-            patient_id__in=load.patient_ids, status__in=FINISHED_STATUSES, questionnaire__url__in=urls
-        )
-        .values_list("patient_id", "questionnaire__url", "authored")
-        .order_by("authored")
-    )
-    for patient_id, url, authored in finished:
-        latest[(patient_id, url)] = authored
-    titles = dict(QuestionnaireDefinition.objects.filter(url__in=urls, builtin=True).values_list("url", "title"))
-    starts: dict[uuid.UUID, list[tuple[str, datetime.date]]] = {}
-    people: dict[uuid.UUID, Patient] = {}
-    for enrollment in load.enrollments:
-        starts.setdefault(enrollment.patient_id, []).append((enrollment.program_id, enrollment.start_date))
-        people[enrollment.patient_id] = enrollment.patient
+    """Rescreening overdue for the caseload, judged by ``assessments.queries.screenings_due_for`` (the chart's
+    rule, read for everyone at once)."""
+    people = {enrollment.patient_id: enrollment.patient for enrollment in load.enrollments}
     rows = []
-    for patient_id, enrolled in starts.items():
-        for rule in rules:
-            covered_starts = [s for program, s in enrolled if rule.programs is None or program in rule.programs]
-            if not covered_starts:
+    for patient_id, due in screenings_due_for(list(people), today=today).items():
+        for screening in due:
+            if not screening.overdue:
                 continue
-            last = latest.get((patient_id, rule.instrument_url))
-            title = titles.get(rule.instrument_url, rule.instrument_url)
-            if last is not None:
-                done = timezone.localtime(last).date()
-                due = done + datetime.timedelta(days=rule.interval_days)
-                since = f"last done {day(done)}, every {rule.interval_days} days"
+            title = screening.title
+            if screening.last_done is not None:
+                done = timezone.localtime(screening.last_done).date()
+                since = f"last done {day(done)}, every {screening.interval_days} days"
             else:
-                due = min(covered_starts)
                 since = "never screened since enrollment"
-            if due >= today:
-                continue
             rows.append(
                 Row(
                     kind=Kind.SCREENING,
-                    key=f"Screening/{patient_id}/{rule.instrument_url}",
+                    key=f"Screening/{patient_id}/{screening.instrument_url}",
                     title=f"{title} due",
-                    why=f"{title} overdue since {day(due)} ({since})",
+                    why=f"{title} overdue since {day(screening.due_on)} ({since})",
                     action_url=_chart(patient_id, "screening"),
                     action_label="Open screening",
                     person=person(people[patient_id]),
-                    due=due,
+                    due=screening.due_on,
                 )
             )
     return rows
