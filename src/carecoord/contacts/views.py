@@ -22,6 +22,7 @@ from carecoord.contacts.queries import open_enrollments
 from carecoord.patients.models import Patient
 from carecoord.programs.models import Enrollment
 from carecoord.web.decorators import page_fetch, requires, staff_user
+from carecoord.web.forms import add_domain_error
 
 
 def _back(request: HttpRequest, patient: Patient) -> HttpResponse:
@@ -33,15 +34,6 @@ def _back(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 def _enrollment(enrollments: list[Enrollment], key: str) -> Enrollment | None:
     return next((e for e in enrollments if str(e.pk) == key), None)
-
-
-def _form_errors(form: ContactForm | TimeForm, error: DomainError) -> None:
-    problems = getattr(error, "errors", None) or {}
-    for name, texts in problems.items():
-        for text in texts:
-            form.add_error(name if name in form.fields else None, text)
-    if not problems:
-        form.add_error(None, error.message)
 
 
 def _log_page(
@@ -106,7 +98,7 @@ def new_contact(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
                 by=user,
             )
         except DomainError as error:
-            _form_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, "Contact recorded.")
             return _back(request, patient)
@@ -133,7 +125,7 @@ def new_time(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
                 note=data["note"],
             )
         except DomainError as error:
-            _form_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, f"{data['minutes']} minutes recorded.")
             return _back(request, patient)

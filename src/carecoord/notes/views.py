@@ -36,15 +36,7 @@ from carecoord.notes.actions import (
 from carecoord.notes.forms import AddendumForm, ErrorForm, ReturnForm, SectionsForm, StartForm
 from carecoord.notes.kinds import KINDS
 from carecoord.web.decorators import page_fetch, requires, staff_user
-
-
-def _form_errors(form: Any, error: DomainError) -> None:
-    problems = getattr(error, "errors", None) or {}
-    for name, texts in problems.items():
-        for text in texts:
-            form.add_error(name if name in form.fields else None, text)
-    if not problems:
-        form.add_error(None, error.message)
+from carecoord.web.forms import add_domain_error
 
 
 def _sections_form(shown: ShownNote, data: Any = None) -> SectionsForm:
@@ -141,7 +133,7 @@ def save(request: HttpRequest, note_id: uuid.UUID) -> HttpResponse:
         if request.POST.get("sign") == "1":
             sign_note(note=note, by=user)
     except DomainError as error:
-        _form_errors(form, error)
+        add_domain_error(form, error)
         return _note_page(request, shown, form=form, status=error.status)
     messages.success(request, "Note signed." if request.POST.get("sign") == "1" else "Draft saved.")
     return redirect("notes:detail", shown.note.pk)
@@ -158,7 +150,7 @@ def addendum(request: HttpRequest, note_id: uuid.UUID) -> HttpResponse:
             added = add_addendum(note=shown.note, text=form.cleaned_data["text"], by=user)
             sign_addendum(addendum=added, by=user)
         except DomainError as error:
-            _form_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, "Addendum signed.")
             return redirect("notes:detail", shown.note.pk)
@@ -191,7 +183,7 @@ def return_to_author(request: HttpRequest, note_id: uuid.UUID) -> HttpResponse:
         try:
             return_note(note=shown.note, by=user, comment=form.cleaned_data["comment"])
         except DomainError as error:
-            _form_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, "Note returned to its author.")
             return redirect("notes:queue")
@@ -208,7 +200,7 @@ def in_error(request: HttpRequest, note_id: uuid.UUID) -> HttpResponse:
         try:
             enter_note_in_error(note=shown.note, by=user, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            _form_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, "Note marked entered in error.")
             return redirect("notes:detail", shown.note.pk)

@@ -33,6 +33,7 @@ from carecoord.tasks.actions import (
 from carecoord.tasks.forms import AssignForm, CommentForm, NewTaskForm, StatusForm
 from carecoord.tasks.models import Task, TaskQueue, TaskStatus
 from carecoord.web.decorators import page_fetch, requires, staff_user
+from carecoord.web.forms import add_domain_error
 
 # The buttons a task offers, in order: status → label. Those needing a reason open a small form.
 STATUS_BUTTONS: list[tuple[str, str]] = [
@@ -198,11 +199,7 @@ def new_for_patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse
                 by=user,
             )
         except DomainError as error:
-            for field, problems in getattr(error, "errors", {}).items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
-            if not getattr(error, "errors", None):
-                form.add_error(None, error.message)
+            add_domain_error(form, error)
         else:
             messages.success(request, f"Task “{task.title}” added.")
             return redirect("web:chart", patient.pk)
