@@ -17,6 +17,7 @@ class NotificationKind(models.TextChoices):
     CASELOAD_ASSIGNED = "caseload_assigned", "Person assigned to you"
     COVERAGE = "coverage", "Caseload coverage"
     HOSPITAL_EVENT = "hospital_event", "Hospital admission, ED visit or discharge"
+    SAFETY_ESCALATION = "safety_escalation", "Safety task not acted on in time"
 
 
 class Notification(models.Model):

@@ -129,6 +129,8 @@ class Task(models.Model):
     requires_license = models.BooleanField(default=False)
     reason = models.CharField(max_length=64, blank=True)
     focus = models.CharField(max_length=120, blank=True)
+    by_rule = models.BooleanField(default=False, help_text="Made by the rules job (tasks.rules), which also closes it")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the safety escalation fired")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -142,6 +144,20 @@ class Task(models.Model):
             models.Index(fields=["queue", "status", "due_at"], name="task_queue_open"),
             models.Index(fields=["patient", "status"], name="task_patient_open"),
             models.Index(fields=["patient", "reason"], name="task_patient_reason"),
+            # The safety escalation's scan: safety work not yet escalated, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(kind="safety", escalated_at__isnull=True),
+                name="task_safety_waiting",
+            ),
+        ]
+        constraints = [
+            # One open rule-made task per obligation, whatever runs the rules at the same time (tasks.rules).
+            models.UniqueConstraint(
+                fields=["reason", "organization", "patient", "focus"],
+                condition=models.Q(by_rule=True, status__in=OPEN_STATUSES),
+                name="task_rule_obligation_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -170,3 +186,33 @@ class TaskComment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class RuleRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class RuleRun(models.Model):
+    """One run of the rules that create and close tasks (``tasks.rules``): which rules, for which organization
+    (or all), and per rule how many tasks it created, closed and kept (``counts``), plus safety escalations."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rule = models.CharField(max_length=64, blank=True, help_text="Only this rule's reason code (blank: every rule)")
+    trigger = models.CharField(max_length=16, default="job", help_text="job (the worker) or cli (run-rules)")
+    status = models.CharField(max_length=12, choices=RuleRunStatus.choices, default=RuleRunStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["started_at"], name="rule_run_started")]
+
+    def __str__(self) -> str:
+        return f"Rules run {self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
