@@ -1,6 +1,7 @@
 """Writes: record a contact, time without a contact, start and cancel the contact timer, and keep each
 enrollment's month status current. Every write is audited and recomputes the month it touches in the same
-transaction, so the chart and reports never show a stale verdict.
+transaction, so the chart and reports never show a stale verdict. The month close (close, reopen, corrections
+to a closed month) lives in ``billing.close`` and is re-exported here.
 
 Callers acting for a user on a person have been through ``patients.access.access_patient``.
 """
@@ -20,6 +21,12 @@ from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, DomainError, ValidationFailed
 from carecoord.contacts.billing import judge_month, rules, staff_type_of
+from carecoord.contacts.billing.close import (  # noqa: F401 (the month close's actions, re-exported)
+    close_month,
+    closed_month_of,
+    record_correction,
+    reopen_month,
+)
 from carecoord.contacts.models import (
     Activity,
     Contact,
@@ -83,9 +90,16 @@ def _check_enrollment(enrollment: Enrollment | None, patient: Patient, by: User,
         errors["enrollment"] = ["That enrollment is with another organization."]
 
 
-def refresh_month_status(*, enrollment: Enrollment, month: datetime.date) -> MonthStatus:
-    """Judge the enrollment's month and store the verdict (one row per enrollment and month)."""
+def refresh_month_status(
+    *, enrollment: Enrollment, month: datetime.date, trigger: object = None, by: User | None = None
+) -> MonthStatus | None:
+    """Judge the enrollment's month and store the verdict (one row per enrollment and month). In a closed month
+    the closed row stays as it was and a change of verdict is recorded as a correction (``billing.close``), naming
+    ``trigger`` (what was recorded) and ``by``."""
     verdict = judge_month(enrollment=enrollment, month=month)
+    close = closed_month_of(enrollment, verdict.month)
+    if close is not None:
+        return record_correction(close=close, enrollment=enrollment, verdict=verdict, trigger=trigger, by=by)
     values = {
         "patient_id": enrollment.patient_id,
         "program_id": enrollment.program_id,
@@ -176,7 +190,9 @@ def record_contact(*, patient: Patient, data: ContactData, by: User) -> Contact:
             late_entry=late,
         )
         if data.enrollment is not None:
-            refresh_month_status(enrollment=data.enrollment, month=timezone.localtime(occurred_at).date())
+            refresh_month_status(
+                enrollment=data.enrollment, month=timezone.localtime(occurred_at).date(), trigger=contact, by=by
+            )
     return contact
 
 
@@ -219,7 +235,9 @@ def record_time(
         )
         _audit(by, entry, patient.pk, AuditAction.CREATE, activity=activity, minutes=minutes)
         if enrollment is not None:
-            refresh_month_status(enrollment=enrollment, month=timezone.localtime(performed_at).date())
+            refresh_month_status(
+                enrollment=enrollment, month=timezone.localtime(performed_at).date(), trigger=entry, by=by
+            )
     return entry
 
 

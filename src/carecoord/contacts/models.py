@@ -5,7 +5,8 @@ Home core services it delivered (PRODUCT.md ``CodeSystem/core-service``); a *tim
 work without a contact (revising the care plan, reconciling medications). Both carry the staff type of the
 user who did the work, fixed when recorded, so Medicare time counts by who did it then. A *month status* is the
 billing readiness of one enrollment in one calendar month, recomputed whenever work is recorded
-(``contacts.billing``).
+(``contacts.billing``). A *month close* freezes an organization's month for billing; work dated in a closed
+month then leaves the closed figures as they were and records a *billing correction* instead.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ class MonthStatus(models.Model):
     missing = models.JSONField(default=list, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
+    closed = models.BooleanField(default=False, help_text="Frozen by the month close: later work makes corrections")
 
     class Meta:
         ordering = ["month"]
@@ -204,3 +206,63 @@ class MonthStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.get_status_display()}"
+
+
+class MonthClose(models.Model):
+    """An organization's calendar month closed for billing: its month statuses are frozen as judged at
+    ``closed_at``. Reopening (an org admin, with a reason) ends this close; closing again makes a new one, so
+    the history of closes stays."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="First day of the month")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(default=timezone.now)
+    enrollments = models.PositiveIntegerField(default=0, help_text="Enrollments judged at the close")
+    billable = models.PositiveIntegerField(default=0)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-month", "-closed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month"],
+                condition=models.Q(reopened_at__isnull=True),
+                name="month_close_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} closed {self.closed_at:%Y-%m-%d}"
+
+
+class BillingCorrection(models.Model):
+    """A change to a closed month's verdict for one enrollment, caused by work recorded after the close (a late
+    contact or time entry): what the close said (or the previous correction), what the rules say now, what
+    caused it and who. The closed month status keeps its closed value; the report lists the corrections."""
+
+    month_close = models.ForeignKey(MonthClose, on_delete=models.PROTECT, related_name="corrections")
+    enrollment = models.ForeignKey("programs.Enrollment", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    before_status = models.CharField(max_length=16, choices=Readiness.choices, blank=True)
+    before_codes = models.JSONField(default=list, blank=True)
+    after_status = models.CharField(max_length=16, choices=Readiness.choices)
+    after_codes = models.JSONField(default=list, blank=True)
+    after_reasons = models.JSONField(default=list, blank=True)
+    trigger_type = models.CharField(max_length=40, help_text="What was recorded: Contact, TimeEntry")
+    trigger_id = models.CharField(max_length=64)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["organization", "month"], name="billing_correction_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.before_status or '-'} -> {self.after_status}"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from carecoord.accounts.models import User
 from carecoord.consents.queries import covering_consent
-from carecoord.contacts.billing.table import program_rule, rules
+from carecoord.contacts.billing.table import rules
 from carecoord.contacts.models import IN_PERSON_MODALITIES, Contact, Readiness, StaffType, TimeEntry
 from carecoord.patients.models import Patient
 from carecoord.programs.models import Enrollment, EnrollmentStatus, Program
@@ -66,13 +66,15 @@ def staff_type_of(user: User) -> str:
     return StaffType.CLINICAL if current else StaffType.NON_CLINICAL
 
 
-def _counts(enrollment: Enrollment, month: datetime.date, table: dict[str, Any]) -> dict[str, Any]:
-    start, end = month_bounds(month)
-    contacts = list(
-        Contact.objects.filter(enrollment=enrollment, occurred_at__gte=start, occurred_at__lt=end).values_list(
-            "modality", "outcome", "with_person", "core_services", "duration_minutes", "staff_type", "by_id"
-        )
-    )
+ContactRow = tuple[str, str, bool, list[str], int, str, Any]
+"""A contact as the rules read it: modality, outcome, with_person, core services, minutes, staff type, by_id."""
+
+
+def tally(
+    contacts: list[ContactRow], minutes_by_staff: dict[str, int], care_manager_id: Any, table: dict[str, Any]
+) -> dict[str, Any]:
+    """The month's figures from its contacts and its time entries' minutes by staff type (no queries: the
+    batched report loads many enrollments' rows at once and calls this for each)."""
     minutes: dict[str, int] = {kind: 0 for kind in StaffType.values}
     core = in_person = with_care_manager = 0
     for modality, outcome, with_person, services, duration, staff_type, by_id in contacts:
@@ -82,15 +84,10 @@ def _counts(enrollment: Enrollment, month: datetime.date, table: dict[str, Any])
         core += 1
         if modality in IN_PERSON_MODALITIES and with_person:
             in_person += 1
-            if enrollment.care_manager_id is not None and by_id == enrollment.care_manager_id:
+            if care_manager_id is not None and by_id == care_manager_id:
                 with_care_manager += 1
-    entries = (
-        TimeEntry.objects.filter(enrollment=enrollment, performed_at__gte=start, performed_at__lt=end)
-        .values("staff_type")
-        .annotate(total=Sum("minutes"))
-    )
-    for entry in entries:
-        minutes[entry["staff_type"]] = minutes.get(entry["staff_type"], 0) + (entry["total"] or 0)
+    for staff_type, total in minutes_by_staff.items():
+        minutes[staff_type] = minutes.get(staff_type, 0) + total
     return {
         "contacts": len(contacts),
         "core_services": core,
@@ -100,6 +97,25 @@ def _counts(enrollment: Enrollment, month: datetime.date, table: dict[str, Any])
         "clinical_minutes": sum(minutes.get(kind, 0) for kind in table["clinical_staff_types"]),
         "practitioner_minutes": minutes.get(StaffType.PRACTITIONER, 0),
     }
+
+
+CONTACT_FIELDS = ("modality", "outcome", "with_person", "core_services", "duration_minutes", "staff_type", "by_id")
+
+
+def _counts(enrollment: Enrollment, month: datetime.date, table: dict[str, Any]) -> dict[str, Any]:
+    start, end = month_bounds(month)
+    contacts: list[ContactRow] = list(
+        Contact.objects.filter(enrollment=enrollment, occurred_at__gte=start, occurred_at__lt=end).values_list(
+            *CONTACT_FIELDS
+        )
+    )
+    entries = (
+        TimeEntry.objects.filter(enrollment=enrollment, performed_at__gte=start, performed_at__lt=end)
+        .values("staff_type")
+        .annotate(total=Sum("minutes"))
+    )
+    by_staff = {entry["staff_type"]: entry["total"] or 0 for entry in entries}
+    return tally(contacts, by_staff, enrollment.care_manager_id, table)
 
 
 def _plural(count: int, word: str) -> str:
@@ -196,7 +212,7 @@ def _judge_time(rule: dict[str, Any], counts: dict[str, Any], verdict: MonthRead
     verdict.missing.append(f"{target['base']['minutes'] - have} more minutes of {staff} time")
 
 
-def _enrolled_in(enrollment: Enrollment, month: datetime.date) -> bool:
+def enrolled_in(enrollment: Enrollment, month: datetime.date) -> bool:
     if enrollment.status in (EnrollmentStatus.CANCELLED, EnrollmentStatus.PLANNED):
         return False
     return enrollment.start_date <= last_day(month) and (enrollment.end_date is None or enrollment.end_date >= month)
@@ -256,39 +272,73 @@ def _judge_tcm(
     return verdict
 
 
+def consent_forms_for(rule: dict[str, Any], program: Program) -> list[str]:
+    """The consent forms a month needs under ``rule`` (the program's own when the rule says ``None``)."""
+    forms = rule.get("consent_forms")
+    return list(program.required_consents) if forms is None else list(forms)
+
+
+def consent_day(month: datetime.date, today: datetime.date) -> datetime.date:
+    """The day a month's consent is judged on: its last day, or today while it is open."""
+    return min(today, last_day(month_start(month)))
+
+
 def judge_month(*, enrollment: Enrollment, month: datetime.date, today: datetime.date | None = None) -> MonthReadiness:
     """The billing readiness of ``enrollment`` in the calendar month containing ``month``."""
     month = month_start(month)
     today = today or timezone.localdate()
     table = rules()
+    rule = table["programs"].get(enrollment.program.code)
+    if rule is None or rule["kind"] == "tcm" or not enrolled_in(enrollment, month):
+        return judge_loaded(enrollment=enrollment, month=month, today=today, table=table, counts={}, consented=True)
+    counts = _counts(enrollment, month, table)
+    forms = consent_forms_for(rule, enrollment.program)
+    consented = True
+    if forms:
+        organization = enrollment.organization_id if rule.get("consent_lists_organization") else None
+        found = covering_consent(enrollment.patient_id, forms, organization, on=consent_day(month, today))
+        consented = found is not None
+    return judge_loaded(
+        enrollment=enrollment, month=month, today=today, table=table, counts=counts, consented=consented
+    )
+
+
+def judge_loaded(
+    *,
+    enrollment: Enrollment,
+    month: datetime.date,
+    today: datetime.date,
+    table: dict[str, Any],
+    counts: dict[str, Any],
+    consented: bool,
+) -> MonthReadiness:
+    """The verdict from figures already loaded (``tally``) and whether the month's consent is in force: what
+    ``judge_month`` does after its queries, and what the month-close report does for each enrollment of a batch.
+    TCM months read the transitions workflow here (rare: one program's discharges)."""
+    month = month_start(month)
     program = enrollment.program
     verdict = MonthReadiness(month=month, status=Readiness.NOT_BILLABLE)
     is_open = today <= last_day(month)
     if is_open:
         verdict.days_left = (last_day(month) - max(today, month)).days + 1
-    rule = program_rule(program.code)
+    rule = table["programs"].get(program.code)
     if rule is None:
         verdict.status = Readiness.NOT_ASSESSED
         verdict.reasons.append(f"{program} has no billing rules.")
         return verdict
     if rule["kind"] == "tcm":
         return _judge_tcm(enrollment, month, today, verdict)
-    if not _enrolled_in(enrollment, month):
+    if not enrolled_in(enrollment, month):
         verdict.reasons.append("The person was not enrolled this month.")
         return verdict
-    counts = _counts(enrollment, month, table)
     verdict.counts = counts
-    forms = rule.get("consent_forms")
-    forms = list(program.required_consents) if forms is None else forms
-    if forms:
-        on = min(today, last_day(month))
-        organization = enrollment.organization_id if rule.get("consent_lists_organization") else None
-        if covering_consent(enrollment.patient_id, forms, organization, on=on) is None:
-            verdict.status = Readiness.NOT_BILLABLE
-            label = "no CCM consent" if "CCM-VERBAL" in forms else f"no {' or '.join(forms)} consent in force"
-            verdict.reasons.append(f"Not billable: {label} on file.")
-            verdict.missing.append(f"{' or '.join(forms)} consent")
-            return verdict
+    forms = consent_forms_for(rule, program)
+    if forms and not consented:
+        verdict.status = Readiness.NOT_BILLABLE
+        label = "no CCM consent" if "CCM-VERBAL" in forms else f"no {' or '.join(forms)} consent in force"
+        verdict.reasons.append(f"Not billable: {label} on file.")
+        verdict.missing.append(f"{' or '.join(forms)} consent")
+        return verdict
     if rule["kind"] in ("health_home", "health_home_plus"):
         _judge_health_home(rule, program, counts, verdict, enrollment.acuity)
     elif rule["kind"] == "time":

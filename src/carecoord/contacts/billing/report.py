@@ -1,0 +1,485 @@
+"""The month's billing report: one row per person, program and month, for an organization.
+
+Rows come in batches of ``BATCH`` enrollments, so a report of 200,000 people runs in bounded memory:
+
+- an open month (not closed) is judged live: per batch, one query for the enrollments, one for their contacts
+  in the month, one for their time entries' minutes by staff type, two for consents in force (and the partners
+  they list), then ``rules.tally`` and ``rules.judge_loaded`` for each enrollment in Python: the same verdicts
+  ``judge_month`` gives one enrollment at a time, in about six statements per batch instead of four per person;
+- a closed month reads the frozen ``MonthStatus`` rows, with the corrections recorded since the close.
+
+Either way each batch adds one query for names and care managers and one for identifiers (the organization's
+MRN; the Medicaid CIN or Medicare MBI the claim is made under). Reads with no permission check: the CLI and
+``contacts.report_views`` (behind the reports capability) call them and audit the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from carecoord.accounts.models import Organization, User
+from carecoord.consents.models import Consent, ConsentPartner
+from carecoord.consents.queries import current_partner, in_force
+from carecoord.contacts.billing.rules import (
+    CONTACT_FIELDS,
+    MonthReadiness,
+    consent_day,
+    consent_forms_for,
+    judge_loaded,
+    last_day,
+    month_bounds,
+    tally,
+)
+from carecoord.contacts.billing.table import rules
+from carecoord.contacts.models import BillingCorrection, Contact, MonthClose, MonthStatus, Readiness, TimeEntry
+from carecoord.patients.models import IdentifierKind, Patient, PatientIdentifier
+from carecoord.programs.models import Enrollment, EnrollmentStatus, Program
+from carecoord.programs.rules import month_start
+
+BATCH = 2000
+
+COLUMNS = (
+    "month",
+    "organization",
+    "program",
+    "patient_id",
+    "mrn",
+    "member_id",
+    "name",
+    "care_manager",
+    "status",
+    "rate",
+    "codes",
+    "reasons",
+    "closed",
+    "corrections",
+)
+
+
+def code_text(codes: list[dict[str, Any]]) -> str:
+    """``99490x1;99439x2``: each code with its units."""
+    return ";".join(f"{c['code']}x{c.get('units', 1)}" for c in codes)
+
+
+def correction_text(correction: BillingCorrection) -> str:
+    when = timezone.localtime(correction.recorded_at)
+    codes = code_text(correction.after_codes)
+    return (
+        f"{when:%Y-%m-%d} {correction.before_status or 'none'}->{correction.after_status}"
+        + (f" {codes}" if codes else "")
+        + f" ({correction.trigger_type}"
+        + (f" by {correction.by.username}" if correction.by is not None else "")
+        + ")"
+    )
+
+
+@dataclass
+class ReportRow:
+    """One person's month in one program, as billed (or why not)."""
+
+    month: datetime.date
+    organization: str
+    program_code: str
+    program: str
+    patient_id: Any
+    mrn: str
+    member_id: str
+    name: str
+    care_manager: str
+    care_manager_id: Any
+    status: str
+    rate: str
+    codes: list[dict[str, Any]]
+    reasons: list[str]
+    closed: bool
+    corrections: list[BillingCorrection] = field(default_factory=list)
+
+    @property
+    def code_text(self) -> str:
+        return code_text(self.codes)
+
+    @property
+    def status_label(self) -> str:
+        return Readiness(self.status).label if self.status in Readiness.values else self.status
+
+    def as_csv(self) -> list[str]:
+        return [
+            f"{self.month:%Y-%m}",
+            self.organization,
+            self.program_code,
+            str(self.patient_id),
+            self.mrn,
+            self.member_id,
+            self.name,
+            self.care_manager,
+            self.status,
+            self.rate,
+            self.code_text,
+            " ".join(self.reasons),
+            "yes" if self.closed else "no",
+            " | ".join(correction_text(c) for c in self.corrections),
+        ]
+
+
+def parse_month(text: str) -> datetime.date | None:
+    """``YYYY-MM`` → the month's first day, or None when it is not a month."""
+    try:
+        parsed = datetime.datetime.strptime(text.strip(), "%Y-%m")
+    except ValueError:
+        return None
+    return parsed.date()
+
+
+def open_close(organization_id: Any, month: datetime.date) -> MonthClose | None:
+    """The close in force for the organization's month (None while the month is open or was reopened)."""
+    return (
+        MonthClose.objects.filter(organization_id=organization_id, month=month_start(month), reopened_at__isnull=True)
+        .select_related("closed_by")
+        .first()
+    )
+
+
+def enrollments_in(organization_id: Any, month: datetime.date) -> Any:
+    """The organization's (or, with None, every organization's) enrollments in force at some point of the month:
+    each gets a row."""
+    month = month_start(month)
+    found = Enrollment.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=month), start_date__lte=last_day(month)
+    ).exclude(status__in=[EnrollmentStatus.CANCELLED, EnrollmentStatus.PLANNED])
+    return found if organization_id is None else found.filter(organization_id=organization_id)
+
+
+def _by_pk(query: Any, size: int) -> Iterator[list[Any]]:
+    """``query`` in primary key order, ``size`` rows at a time (keyset: each batch one indexed range read)."""
+    after = None
+    while True:
+        page = query if after is None else query.filter(pk__gt=after)
+        batch = list(page.order_by("pk")[:size])
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].pk
+
+
+def judge_batch(
+    enrollments: list[Enrollment],
+    month: datetime.date,
+    *,
+    today: datetime.date,
+    table: dict[str, Any],
+    programs: dict[Any, Program],
+) -> list[tuple[Enrollment, MonthReadiness]]:
+    """The month's verdict for each of ``enrollments`` (of one organization), loading their work together."""
+    month = month_start(month)
+    ids = [e.pk for e in enrollments]
+    for enrollment in enrollments:
+        enrollment.program = programs[enrollment.program_id]
+    start, end = month_bounds(month)
+    contacts: dict[Any, list[Any]] = defaultdict(list)
+    for row in Contact.objects.filter(enrollment_id__in=ids, occurred_at__gte=start, occurred_at__lt=end).values_list(
+        "enrollment_id", *CONTACT_FIELDS
+    ):
+        contacts[row[0]].append(row[1:])
+    minutes: dict[Any, dict[str, int]] = defaultdict(dict)
+    for enrollment_id, staff_type, total in (
+        TimeEntry.objects.filter(enrollment_id__in=ids, performed_at__gte=start, performed_at__lt=end)
+        .order_by()
+        .values_list("enrollment_id", "staff_type")
+        .annotate(total=Sum("minutes"))
+    ):
+        minutes[enrollment_id][staff_type] = total or 0
+    consented = _consented(enrollments, month, today=today, table=table)
+    return [
+        (
+            enrollment,
+            judge_loaded(
+                enrollment=enrollment,
+                month=month,
+                today=today,
+                table=table,
+                counts=tally(contacts[enrollment.pk], minutes[enrollment.pk], enrollment.care_manager_id, table),
+                consented=enrollment.pk in consented,
+            ),
+        )
+        for enrollment in enrollments
+    ]
+
+
+def _consented(
+    enrollments: list[Enrollment], month: datetime.date, *, today: datetime.date, table: dict[str, Any]
+) -> set[Any]:
+    """The enrollments whose month has a consent in force (listing the organization where the rule says so),
+    as ``covering_consent`` judges one person: two queries for the batch."""
+    needs: dict[Any, tuple[list[str], bool]] = {}
+    for enrollment in enrollments:
+        rule = table["programs"].get(enrollment.program.code)
+        forms = consent_forms_for(rule, enrollment.program) if rule else []
+        needs[enrollment.pk] = (forms, bool(rule and rule.get("consent_lists_organization")))
+    all_forms = sorted({form for forms, _ in needs.values() for form in forms})
+    on = consent_day(month, today)
+    held: dict[Any, list[tuple[Any, str]]] = defaultdict(list)
+    if all_forms:
+        patients = {e.patient_id for e in enrollments}
+        for consent_id, patient_id, form in Consent.objects.filter(
+            in_force(on), patient_id__in=patients, form__in=all_forms
+        ).values_list("id", "patient_id", "form"):
+            held[patient_id].append((consent_id, form))
+    partners: dict[Any, set[Any]] = defaultdict(set)
+    consent_ids = [consent_id for found in held.values() for consent_id, _ in found]
+    if consent_ids:
+        for consent_id, organization_id in ConsentPartner.objects.filter(
+            current_partner(on), consent_id__in=consent_ids
+        ).values_list("consent_id", "organization_id"):
+            partners[consent_id].add(organization_id)
+    covered: set[Any] = set()
+    for enrollment in enrollments:
+        forms, lists_organization = needs[enrollment.pk]
+        if not forms or any(
+            form in forms and (not lists_organization or enrollment.organization_id in partners[consent_id])
+            for consent_id, form in held[enrollment.patient_id]
+        ):
+            covered.add(enrollment.pk)
+    return covered
+
+
+def live_verdicts(
+    organization_id: Any, month: datetime.date, *, today: datetime.date | None = None, batch: int = BATCH
+) -> Iterator[list[tuple[Enrollment, MonthReadiness]]]:
+    """Every enrollment of the organization in the month, judged now, a batch at a time."""
+    today = today or timezone.localdate()
+    table = rules()
+    programs = {p.pk: p for p in Program.objects.all()}
+    query = enrollments_in(organization_id, month).only(
+        "id",
+        "patient_id",
+        "program_id",
+        "organization_id",
+        "care_manager_id",
+        "status",
+        "acuity",
+        "start_date",
+        "end_date",
+    )
+    for enrollments in _by_pk(query, batch):
+        yield judge_batch(enrollments, month, today=today, table=table, programs=programs)
+
+
+@dataclass
+class _Frozen:
+    """A closed ``MonthStatus`` in the shape the row builder reads (as a live verdict and its enrollment)."""
+
+    pk: Any
+    patient_id: Any
+    program_id: Any
+    care_manager_id: Any
+    status: str
+    rate: str
+    codes: list[dict[str, Any]]
+    reasons: list[str]
+
+
+def _closed_batches(organization_id: Any, month: datetime.date, batch: int) -> Iterator[list[_Frozen]]:
+    query = MonthStatus.objects.filter(organization_id=organization_id, month=month_start(month), closed=True)
+    after = None
+    while True:
+        page = query if after is None else query.filter(pk__gt=after)
+        rows = list(
+            page.order_by("pk").values_list(
+                "pk",
+                "enrollment_id",
+                "patient_id",
+                "program_id",
+                "enrollment__care_manager_id",
+                "status",
+                "rate",
+                "codes",
+                "reasons",
+            )[:batch]
+        )
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [_Frozen(*row[1:]) for row in rows]
+
+
+def report_rows(
+    organization: Organization,
+    month: datetime.date,
+    *,
+    today: datetime.date | None = None,
+    batch: int = BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[ReportRow]:
+    """The report's rows for the organization's month, a batch at a time: frozen when the month is closed,
+    judged live otherwise; each with the corrections recorded for it since the close."""
+    month = month_start(month)
+    close = open_close(organization.pk, month)
+    programs = {p.pk: p for p in Program.objects.all()}
+    corrections: dict[Any, list[BillingCorrection]] = defaultdict(list)
+    if close is not None:
+        for correction in BillingCorrection.objects.filter(month_close=close).select_related("by"):
+            corrections[correction.enrollment_id].append(correction)
+        total = MonthStatus.objects.filter(organization=organization, month=month, closed=True).count()
+        frozen_batches = _closed_batches(organization.pk, month, batch)
+        batches: Iterable[list[Any]] = (
+            [(row, MonthReadiness(month, row.status, row.rate, row.codes, row.reasons)) for row in rows]
+            for rows in frozen_batches
+        )
+    else:
+        total = enrollments_in(organization.pk, month).count()
+        batches = live_verdicts(organization.pk, month, today=today, batch=batch)
+    done = 0
+    for judged in batches:
+        people = _people([e.patient_id for e, _ in judged], organization.pk)
+        managers = _names({e.care_manager_id for e, _ in judged if e.care_manager_id is not None})
+        for enrollment, verdict in judged:
+            program = programs[enrollment.program_id]
+            name, mrn, cin, mbi = people.get(enrollment.patient_id, ("", "", "", ""))
+            yield ReportRow(
+                month=month,
+                organization=organization.name,
+                program_code=program.code,
+                program=program.name,
+                patient_id=enrollment.patient_id,
+                mrn=mrn,
+                member_id=mbi if program.code.startswith("medicare") else cin,
+                name=name,
+                care_manager=managers.get(enrollment.care_manager_id, ""),
+                care_manager_id=enrollment.care_manager_id,
+                status=verdict.status,
+                rate=verdict.rate,
+                codes=verdict.codes,
+                reasons=verdict.reasons,
+                closed=close is not None,
+                corrections=corrections.get(enrollment.pk, []),
+            )
+        done += len(judged)
+        if progress is not None:
+            progress(done, total)
+
+
+def _people(patient_ids: list[Any], organization_id: Any) -> dict[Any, tuple[str, str, str, str]]:
+    """Name, the organization's MRN, Medicaid CIN and Medicare MBI of each person (two queries)."""
+    ids = set(patient_ids)
+    names = {
+        pk: f"{family}, {given}"
+        for pk, family, given in Patient.objects.filter(pk__in=ids).values_list("pk", "family_name", "given_names")
+    }
+    found: dict[Any, dict[str, str]] = defaultdict(dict)
+    for patient_id, kind, value, assigner_id in PatientIdentifier.objects.filter(
+        patient_id__in=ids,
+        kind__in=[IdentifierKind.MRN, IdentifierKind.MEDICAID_CIN, IdentifierKind.MEDICARE_MBI],
+    ).values_list("patient_id", "kind", "value", "assigner_id"):
+        if kind == IdentifierKind.MRN and assigner_id != organization_id:
+            continue
+        found[patient_id].setdefault(kind, value)
+    return {
+        pk: (
+            name,
+            found[pk].get(IdentifierKind.MRN, ""),
+            found[pk].get(IdentifierKind.MEDICAID_CIN, ""),
+            found[pk].get(IdentifierKind.MEDICARE_MBI, ""),
+        )
+        for pk, name in names.items()
+    }
+
+
+def _names(user_ids: set[Any]) -> dict[Any, str]:
+    return {user.pk: str(user) for user in User.objects.filter(pk__in=user_ids).only("first_name", "last_name")}
+
+
+def write_csv(rows: Iterable[ReportRow], out: Any, *, header: bool = True) -> int:
+    """The rows as CSV (the header first, unless ``header`` is false) to a text stream; returns how many rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(row.as_csv())
+        count += 1
+    return count
+
+
+def csv_chunks(rows: Iterable[ReportRow], every: int = 500) -> Iterator[str]:
+    """The CSV as text chunks (a streaming HTTP response)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for count, row in enumerate(rows, 1):
+        writer.writerow(row.as_csv())
+        if count % every == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@dataclass
+class Totals:
+    """Counts by status for one group (a program, an agency, a care manager) and its billable rate."""
+
+    label: str
+    billable: int = 0
+    at_risk: int = 0
+    not_billable: int = 0
+    other: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.billable + self.at_risk + self.not_billable + self.other
+
+    @property
+    def rate(self) -> float:
+        return self.billable / self.total if self.total else 0.0
+
+    def add(self, status: str) -> None:
+        if status == Readiness.BILLABLE:
+            self.billable += 1
+        elif status == Readiness.AT_RISK:
+            self.at_risk += 1
+        elif status == Readiness.NOT_BILLABLE:
+            self.not_billable += 1
+        else:
+            self.other += 1
+
+
+@dataclass
+class Summary:
+    """The report folded for the page: totals by program, agency and care manager, and the rows."""
+
+    rows: list[ReportRow]
+    by_program: list[Totals]
+    by_agency: list[Totals]
+    by_care_manager: list[Totals]
+    overall: Totals
+
+
+def summarize(rows: Iterable[ReportRow]) -> Summary:
+    kept: list[ReportRow] = []
+    programs: dict[str, Totals] = {}
+    agencies: dict[str, Totals] = {}
+    managers: dict[Any, Totals] = {}
+    overall = Totals("All")
+    for row in rows:
+        kept.append(row)
+        programs.setdefault(row.program_code, Totals(row.program)).add(row.status)
+        agencies.setdefault(row.organization, Totals(row.organization)).add(row.status)
+        managers.setdefault(row.care_manager_id, Totals(row.care_manager or "No care manager")).add(row.status)
+        overall.add(row.status)
+    kept.sort(key=lambda r: (r.name.casefold(), r.program_code))
+    return Summary(
+        rows=kept,
+        by_program=sorted(programs.values(), key=lambda t: t.label),
+        by_agency=sorted(agencies.values(), key=lambda t: t.label),
+        by_care_manager=sorted(managers.values(), key=lambda t: t.label.casefold()),
+        overall=overall,
+    )
