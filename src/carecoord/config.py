@@ -143,3 +143,76 @@ def parse_database_url(
     raise ConfigurationError(
         f"{variable} must start with sqlite:/// or postgresql://, not {scheme + '://' if scheme else url!r}"
     )
+
+
+# Outgoing email ----------------------------------------------------------------------------------------------------
+
+# What may go by email: the ADT alert kinds (``transitions.models.EventKind``) and corrections of them.
+EMAIL_ALERT_KINDS = ("admission", "ed-visit", "observation", "discharge")
+EMAIL_TLS_MODES = ("starttls", "ssl", "off")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """Outgoing email through an SMTP server, off when ``host`` is None. An email only says that an alert is
+    waiting and links to it (no health information); ``alert_kinds`` says which care team alerts go by email."""
+
+    host: str | None = None
+    port: int = 587
+    user: str = ""
+    password: str = ""
+    tls: str = "starttls"
+    timeout: int = 10
+    from_address: str = ""
+    site_url: str = ""
+    alert_kinds: frozenset[str] = frozenset()
+
+    @property
+    def enabled(self) -> bool:
+        return self.host is not None
+
+
+def email_config_from_env() -> EmailConfig:
+    """``CARECOORD_EMAIL_*`` and ``CARECOORD_SITE_URL``, refused when incomplete or unsafe."""
+    host = env_str("CARECOORD_EMAIL_HOST")
+    if host is None:
+        return EmailConfig()
+    tls = (env_str("CARECOORD_EMAIL_TLS", "starttls") or "").lower()
+    if tls not in EMAIL_TLS_MODES:
+        raise ConfigurationError(f"CARECOORD_EMAIL_TLS must be one of {', '.join(EMAIL_TLS_MODES)}, not {tls!r}")
+    user = env_str("CARECOORD_EMAIL_USER", "") or ""
+    password = os.environ.get("CARECOORD_EMAIL_PASSWORD", "")
+    if bool(user) != bool(password):
+        raise ConfigurationError("CARECOORD_EMAIL_USER and CARECOORD_EMAIL_PASSWORD are set together or not at all")
+    if user and tls == "off" and host not in _LOCAL_HOSTS:
+        raise ConfigurationError("CARECOORD_EMAIL_TLS=off would send the password in clear: use starttls or ssl")
+    from_address = env_str("CARECOORD_EMAIL_FROM")
+    if from_address is None or "@" not in from_address or any(ch in from_address for ch in "\r\n,;"):
+        raise ConfigurationError("CARECOORD_EMAIL_FROM must be one address, e.g. CareCoord <alerts@example.org>")
+    site_url = (env_str("CARECOORD_SITE_URL") or "").rstrip("/")
+    if not site_url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            "CARECOORD_SITE_URL (the address people open CareCoord at, e.g. https://carecoord.example.org) "
+            "is required when CARECOORD_EMAIL_HOST is set: emails link to it"
+        )
+    kinds = env_list("CARECOORD_EMAIL_ALERTS", list(EMAIL_ALERT_KINDS))
+    if kinds == ["none"]:
+        kinds = []
+    unknown = sorted(set(kinds) - set(EMAIL_ALERT_KINDS))
+    if unknown:
+        raise ConfigurationError(
+            f"CARECOORD_EMAIL_ALERTS names unknown alerts {', '.join(unknown)}; use some of "
+            f"{', '.join(EMAIL_ALERT_KINDS)}, or none"
+        )
+    return EmailConfig(
+        host=host,
+        port=env_int("CARECOORD_EMAIL_PORT", 465 if tls == "ssl" else 587, minimum=1, maximum=65535),
+        user=user,
+        password=password,
+        tls=tls,
+        timeout=env_int("CARECOORD_EMAIL_TIMEOUT", 10, minimum=1, maximum=120),
+        from_address=from_address,
+        site_url=site_url,
+        alert_kinds=frozenset(kinds),
+    )

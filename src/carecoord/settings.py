@@ -10,6 +10,7 @@ from pathlib import Path
 
 from carecoord.config import (
     ConfigurationError,
+    email_config_from_env,
     env_bool,
     env_int,
     env_list,
@@ -226,6 +227,23 @@ API_TOKEN_DAYS = env_int("CARECOORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
 
 # Break-the-glass: how long an emergency access grant lasts.
 BREAK_GLASS_HOURS = env_int("CARECOORD_BREAK_GLASS_HOURS", 4, minimum=1, maximum=72)
+
+# Outgoing email (off unless CARECOORD_EMAIL_HOST is set): care team alerts say by email that they are waiting.
+EMAIL = email_config_from_env()
+if EMAIL.enabled:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = EMAIL.host
+    EMAIL_PORT = EMAIL.port
+    EMAIL_HOST_USER = EMAIL.user
+    EMAIL_HOST_PASSWORD = EMAIL.password
+    EMAIL_USE_TLS = EMAIL.tls == "starttls"
+    EMAIL_USE_SSL = EMAIL.tls == "ssl"
+    EMAIL_TIMEOUT = EMAIL.timeout
+    DEFAULT_FROM_EMAIL = SERVER_EMAIL = EMAIL.from_address
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+SITE_URL = EMAIL.site_url
+ALERT_EMAIL_KINDS = EMAIL.alert_kinds
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -14,6 +14,13 @@ an ED visit a check-in, after a discharge home the transition (``workflow.open_t
 task. A repeated start notice for the same visit (a resent A01 under a new control id) is not alerted twice.
 People not enrolled get no alert; their events are stored as always.
 
+Email: when the installation sends email (``CARECOORD_EMAIL_HOST``), the lead care manager's personal notice of
+the kinds listed in ``CARECOORD_EMAIL_ALERTS`` (default: admission, ED visit, observation stay and discharge) is
+also announced by email, after the transaction commits, with no health information in it
+(``notifications.email``); so is the correction of such an alert. The organization's shared notice is not
+emailed. The choice is the administrator's, per installation, so that a care team cannot miss alerts by leaving
+a preference unset; a user without an email address on file gets none.
+
 A11 or A13 (a cancel event retracting an earlier one): the task the retracted event made is marked entered in
 error (or the transition it opened is cancelled, its tasks entered in error), and a short correction is sent to
 the same recipients.
@@ -24,11 +31,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.utils import timezone
 
 from carecoord.accounts.models import User
 from carecoord.clinical.models import DischargeDisposition
 from carecoord.notifications.actions import notify
+from carecoord.notifications.email import email_notice
 from carecoord.notifications.models import NotificationKind
 from carecoord.programs.models import Enrollment, EnrollmentStatus
 from carecoord.tasks.actions import TaskData, close_task, create_task, may_own
@@ -184,7 +193,7 @@ def alert_care_teams(event: AdtEvent) -> list[EventAlert]:
         link = f"/transitions/{transition.pk}/" if transition is not None else f"/patients/{event.patient_id}/"
         body = _body(event, enrollment, transition)
         for recipient in (None, user) if user is not None else (None,):
-            notify(
+            notice = notify(
                 organization=enrollment.organization,
                 user=recipient,
                 patient=enrollment.patient,
@@ -194,6 +203,8 @@ def alert_care_teams(event: AdtEvent) -> list[EventAlert]:
                 link=link,
                 by=None,
             )
+            if recipient is not None and event.kind in settings.ALERT_EMAIL_KINDS:
+                email_notice(notice=notice)
         alerts.append(
             EventAlert.objects.create(event=event, organization=enrollment.organization, notified_user=user, task=task)
         )
@@ -229,7 +240,7 @@ def retract_alerts(*, cancel: AdtEvent) -> list[EventAlert]:
         if alert.notified_user is not None and may_own(alert.notified_user, alert.organization_id):
             recipients.append(alert.notified_user)
         for recipient in recipients:
-            notify(
+            notice = notify(
                 organization=alert.organization,
                 user=recipient,
                 patient=target.patient,
@@ -239,6 +250,8 @@ def retract_alerts(*, cancel: AdtEvent) -> list[EventAlert]:
                 link=f"/patients/{target.patient_id}/",
                 by=None,
             )
+            if recipient is not None and target.kind in settings.ALERT_EMAIL_KINDS:
+                email_notice(notice=notice)  # whoever was emailed the alert hears of its correction the same way
         alert.corrected_at = timezone.now()
         alert.save(update_fields=["corrected_at"])
         corrected.append(alert)

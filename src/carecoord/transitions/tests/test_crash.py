@@ -136,6 +136,7 @@ def test_several_listener_processes_share_the_port_and_store_each_message_once()
 # 5,000 is the figure; the default keeps `make test` short (CARECOORD_CRASH_MESSAGES=5000 runs it all).
 STREAM = int(os.environ.get("CARECOORD_CRASH_MESSAGES", "400")) // 2 * 2
 PEOPLE = 20
+DRAIN_TIMEOUT = 60 + STREAM // 5  # seconds: generous for a loaded 2-core machine
 
 
 def _people() -> list[str]:
@@ -281,10 +282,11 @@ def test_kill_9_listener_and_worker_mid_stream_then_restart_applies_every_acknow
             listener.send_signal(signal.SIGTERM)
             worker.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(listener.wait(), TIMEOUT) == 0
-            assert await asyncio.wait_for(worker.wait(), TIMEOUT) == 0
+            # A worker told to stop first applies what it can claim: the whole backlog, however long that takes.
+            assert await asyncio.wait_for(worker.wait(), DRAIN_TIMEOUT) == 0
         # What the killed worker held goes back to wait after the claim timeout; a last run applies the rest.
         drain = await _spawn("process-adt", "--once", CARECOORD_ADT_CLAIM_TIMEOUT="1")
-        assert await asyncio.wait_for(drain.wait(), 10 * TIMEOUT) == 0
+        assert await asyncio.wait_for(drain.wait(), DRAIN_TIMEOUT) == 0
         return acked, applied_at_kill
 
     acked, applied_at_kill = asyncio.run(scenario())
