@@ -29,6 +29,8 @@ def _nav(request: HttpRequest, granted: frozenset[Capability]) -> list[NavItem]:
         ("Referrals", reverse("programs:referrals"), Capability.VIEW_PATIENTS),
         ("Enrollment", reverse("programs:board"), Capability.VIEW_PATIENTS),
         ("Caseloads", reverse("caseload:team"), Capability.ASSIGN_CASELOAD),
+        ("Billing", reverse("contacts:billing"), Capability.REPORTS),  # supervisors
+        ("Billing", reverse("contacts:billing"), Capability.MANAGE_ORGANIZATION),  # organization administrators
         ("Break-the-glass review", reverse("web:break_glass_queue"), Capability.REVIEW_BREAK_GLASS),
         ("Administration", reverse("web:admin_center"), Capability.MANAGE_USERS),
         ("Audit trail", reverse("web:audit_trail"), Capability.READ_AUDIT),

@@ -8,9 +8,10 @@ Rows come in batches of ``BATCH`` enrollments, so a report of 200,000 people run
   ``judge_month`` gives one enrollment at a time, in about six statements per batch instead of four per person;
 - a closed month reads the frozen ``MonthStatus`` rows, with the corrections recorded since the close.
 
-Either way each batch adds one query for names and care managers and one for identifiers (the organization's
-MRN; the Medicaid CIN or Medicare MBI the claim is made under). Reads with no permission check: the CLI and
-``contacts.report_views`` (behind the reports capability) call them and audit the export.
+Either way each batch adds one query for names, one for care managers and one for identifiers (the
+organization's MRN; the Medicaid CIN or Medicare MBI the claim is made under). ``report_rows`` has no permission
+check (the CLI, run by an operator, audits its export itself); the page reaches it through
+``access_billing_report`` / ``access_billing_export`` (supervisors and org admins, audited).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from carecoord.accounts.models import Organization, User
+from carecoord.accounts.permissions import Capability, can
+from carecoord.audit.actions import record
+from carecoord.audit.models import AuditAction, Purpose
+from carecoord.common.errors import AccessDenied
 from carecoord.consents.models import Consent, ConsentPartner
 from carecoord.consents.queries import current_partner, in_force
 from carecoord.contacts.billing.rules import (
@@ -483,3 +488,59 @@ def summarize(rows: Iterable[ReportRow]) -> Summary:
         by_care_manager=sorted(managers.values(), key=lambda t: t.label.casefold()),
         overall=overall,
     )
+
+
+def may_read_report(user: User) -> bool:
+    """Supervisors (reports) and organization administrators (who close and reopen months) read the report."""
+    return can(user, Capability.REPORTS) or can(user, Capability.MANAGE_ORGANIZATION)
+
+
+@dataclass
+class BillingReport:
+    """What the billing page shows: the month, its close (if any), the folded report and its corrections."""
+
+    month: datetime.date
+    close: MonthClose | None
+    summary: Summary
+    corrections: list[BillingCorrection]
+
+
+def access_billing_report(user: User, month: datetime.date) -> BillingReport:
+    """The user's organization's report for the month, for the billing page (audited as one read of the month's
+    statuses, purpose operations; the people are in the record's detail count, not one record each)."""
+    if not may_read_report(user):
+        raise AccessDenied("Only supervisors and administrators read the billing report.")
+    month = month_start(month)
+    organization = user.organization
+    summary = summarize(report_rows(organization, month))
+    close = open_close(organization.pk, month)
+    corrections = list(
+        BillingCorrection.objects.filter(organization=organization, month=month)
+        .select_related("by", "patient", "enrollment__program", "month_close")
+        .order_by("-recorded_at", "-id")[:200]
+    )
+    record(
+        by=user,
+        action=AuditAction.READ,
+        object_type="MonthStatus",
+        object_id=f"{organization.pk}:{month:%Y-%m}",
+        purpose=Purpose.OPERATIONS,
+        detail={"report": "billing", "month": f"{month:%Y-%m}", "rows": len(summary.rows)},
+    )
+    return BillingReport(month=month, close=close, summary=summary, corrections=corrections)
+
+
+def access_billing_export(user: User, month: datetime.date) -> Iterator[ReportRow]:
+    """The same report's rows for a CSV download (audited as one export)."""
+    if not may_read_report(user):
+        raise AccessDenied("Only supervisors and administrators read the billing report.")
+    month = month_start(month)
+    record(
+        by=user,
+        action=AuditAction.EXPORT,
+        object_type="MonthStatus",
+        object_id=f"{user.organization_id}:{month:%Y-%m}",
+        purpose=Purpose.OPERATIONS,
+        detail={"report": "billing", "month": f"{month:%Y-%m}", "format": "csv"},
+    )
+    return report_rows(user.organization, month)
