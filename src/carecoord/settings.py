@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "carecoord.notes",
     "carecoord.transitions",
     "carecoord.dayview",
+    "carecoord.supervision",
     "carecoord.fhir",
     "carecoord.web",
     "carecoord.demo",

@@ -20,5 +20,6 @@ urlpatterns = [
     path("assessments/", include("carecoord.assessments.urls")),
     path("transitions/", include("carecoord.transitions.urls")),
     path("today/", include("carecoord.dayview.urls")),
+    path("team/", include("carecoord.supervision.urls")),
     path("", include("carecoord.web.urls")),
 ]

@@ -29,6 +29,8 @@ def _nav(request: HttpRequest, granted: frozenset[Capability]) -> list[NavItem]:
         ("Referrals", reverse("programs:referrals"), Capability.VIEW_PATIENTS),
         ("Enrollment", reverse("programs:board"), Capability.VIEW_PATIENTS),
         ("Caseloads", reverse("caseload:team"), Capability.ASSIGN_CASELOAD),
+        ("Team", reverse("supervision:team"), Capability.ASSIGN_CASELOAD),  # supervisors
+        ("Team", reverse("supervision:team"), Capability.MANAGE_ORGANIZATION),  # organization administrators
         ("Billing", reverse("contacts:billing"), Capability.REPORTS),  # supervisors
         ("Billing", reverse("contacts:billing"), Capability.MANAGE_ORGANIZATION),  # organization administrators
         ("Break-the-glass review", reverse("web:break_glass_queue"), Capability.REVIEW_BREAK_GLASS),
