@@ -9,10 +9,19 @@ timely, unsuccessful attempts stand for the contact. Medication reconciliation i
 A visit day is counted as the visit date minus the discharge date ([R]: "within 7 days" read as on or before
 the 7th day after the discharge date).
 
+Only one TCM per person within 30 days of a discharge (B.3; the period is the discharge date and the next 29
+days): ``tcm_verdicts`` judges a person's discharges in order, and a discharge inside the period of an earlier
+one whose TCM can be billed gets no second TCM, with the reason. Whose discharge it was (which organization or
+practitioner) does not matter: one practitioner bills it.
+
 FUH (D.5): after a discharge with a principal diagnosis of mental illness or intentional self-harm, a
 follow-up with a mental health provider within 7 and within 30 days; a visit on the discharge date does not
 count. Which codes are "mental illness" is NCQA's value set, which we do not have: ``FUH_MENTAL_ILLNESS`` is
-our reading of it [R].
+our reading of it [R]. ``fuh_standing`` applies D.5's exclusions and its readmission rule: a discharge is not
+counted when the person died or was in hospice care, or was readmitted (or directly transferred) to nonacute
+inpatient care within 30 days; a readmission or direct transfer to acute inpatient care for mental health in
+those 30 days moves the count to that later discharge. D.5 is silent on an acute readmission for anything else:
+the discharge stays counted [R].
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from carecoord.clinical.models import DischargeDisposition, EncounterClass
-from carecoord.transitions.rules import ATTEMPTS_THAT_COUNT, FUH_WINDOWS
+from carecoord.transitions.rules import ATTEMPTS_THAT_COUNT, FUH_WINDOWS, TCM_PERIOD_DAYS
 
 # Stays whose discharge to the community starts TCM ([V-3p] B.3: inpatient acute, psychiatric, rehabilitation,
 # LTCH, SNF, observation, partial hospitalization). The feed gives inpatient and observation classes.
@@ -179,6 +188,55 @@ def tcm_verdict(
     )
 
 
+@dataclass(frozen=True)
+class TcmStay:
+    """What the TCM verdict reads of one discharge."""
+
+    discharge_date: datetime.date
+    contact_due: datetime.date
+    contact: ContactOutcome
+    medication_reconciled_on: datetime.date | None
+    visit_on: datetime.date | None
+    complexity: str
+
+
+def tcm_period_end(discharge_date: datetime.date) -> datetime.date:
+    """The last day of the TCM period: the discharge date and the next 29 days (B.3)."""
+    return discharge_date + datetime.timedelta(days=TCM_PERIOD_DAYS - 1)
+
+
+def tcm_verdicts(stays: Sequence[TcmStay], *, today: datetime.date) -> list[TcmVerdict]:
+    """One person's discharges judged together, in the order given back: TCM once per person within 30 days of a
+    discharge. A discharge within the period of an earlier discharge whose TCM can be billed gets none."""
+    order = sorted(range(len(stays)), key=lambda i: stays[i].discharge_date)
+    verdicts: dict[int, TcmVerdict] = {}
+    billed_on: datetime.date | None = None
+    for index in order:
+        stay = stays[index]
+        if billed_on is not None and billed_on <= stay.discharge_date <= tcm_period_end(billed_on):
+            problem = (
+                f"TCM is already billable for the discharge on {_day(billed_on)}: one TCM per person within 30 days"
+                f" of a discharge (that period ends {_day(tcm_period_end(billed_on))})."
+            )
+            verdicts[index] = TcmVerdict(
+                code=None, possible=(), words="Not billable as TCM: " + problem, problems=(problem,)
+            )
+            continue
+        verdict = tcm_verdict(
+            discharge_date=stay.discharge_date,
+            contact_due=stay.contact_due,
+            contact=stay.contact,
+            medication_reconciled_on=stay.medication_reconciled_on,
+            visit_on=stay.visit_on,
+            complexity=stay.complexity,
+            today=today,
+        )
+        if verdict.code is not None:
+            billed_on = stay.discharge_date
+        verdicts[index] = verdict
+    return [verdicts[i] for i in range(len(stays))]
+
+
 # FUH -------------------------------------------------------------------------------------------------------------
 
 
@@ -211,3 +269,59 @@ def fuh_rates(
         state = "met" if met_on is not None else ("missed" if today > due else "pending")
         rates.append(FuhRate(days=days, due=due, met_on=met_on, state=state))
     return tuple(rates)
+
+
+@dataclass(frozen=True)
+class LaterStay:
+    """An inpatient stay of the same person that began on or after a discharge: ``acute`` is false for
+    nonacute inpatient care (rehabilitation, skilled nursing, long-term care, hospice); ``mental_health`` when
+    its principal diagnosis puts it in FUH's denominator."""
+
+    admitted_on: datetime.date
+    acute: bool
+    mental_health: bool
+
+
+@dataclass(frozen=True)
+class FuhStanding:
+    """Whether a discharge counts for FUH: ``counted``, ``excluded`` (D.5's exclusions) or ``replaced`` (a mental
+    health readmission within 30 days: the later discharge counts instead); ``words`` says why not."""
+
+    state: str
+    words: str = ""
+
+    @property
+    def counted(self) -> bool:
+        return self.state == "counted"
+
+
+def fuh_standing(
+    *,
+    discharge_date: datetime.date,
+    later_stays: Iterable[LaterStay],
+    died_on: datetime.date | None = None,
+    hospice_on: datetime.date | None = None,
+) -> FuhStanding:
+    """D.5's exclusions and readmission rule for one FUH discharge. ``hospice_on``: a day in hospice care in the
+    measurement year; ``died_on``: the date of death, if any."""
+    if died_on is not None:
+        return FuhStanding("excluded", f"The person died on {_day(died_on)}: FUH does not count the discharge.")
+    if hospice_on is not None:
+        return FuhStanding("excluded", f"Hospice care on {_day(hospice_on)}: FUH does not count the discharge.")
+    last = discharge_date + datetime.timedelta(days=max(FUH_WINDOWS))
+    for stay in sorted(later_stays, key=lambda s: s.admitted_on):
+        if not discharge_date <= stay.admitted_on <= last:
+            continue
+        if not stay.acute:
+            return FuhStanding(
+                "excluded",
+                f"Readmitted to nonacute inpatient care on {_day(stay.admitted_on)}, within 30 days: FUH does not "
+                "count the discharge.",
+            )
+        if stay.mental_health:
+            return FuhStanding(
+                "replaced",
+                f"Readmitted for mental health on {_day(stay.admitted_on)}, within 30 days: FUH counts the later "
+                "discharge instead.",
+            )
+    return FuhStanding("counted")

@@ -36,6 +36,13 @@ ATTEMPTS_THAT_COUNT = 2
 # [V] D.5 FUH: follow-up within 7 and within 30 days after the discharge; the discharge day does not count.
 FUH_WINDOWS = (7, 30)
 FUH_MIN_AGE = 6
+# [R] D.5 excludes a readmission to nonacute inpatient care; the feed says which only through the hospital
+# service (PV1-10, stored lowercased): these name rehabilitation, skilled nursing, long-term care, subacute care
+# and hospice.
+NONACUTE_SERVICES = frozenset(
+    {"reh", "rhb", "rehab", "rehabilitation", "snf", "skilled nursing", "ltc", "long-term care", "long term care"}
+    | {"sub", "subacute", "sub-acute", "hsp", "hospice"}
+)
 # [R] an admission alert's task is due by the end of the next business day (TRC counts notification of an
 # admission through 2 days after it).
 ADMISSION_TASK_BUSINESS_DAYS = 1

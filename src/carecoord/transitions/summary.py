@@ -5,11 +5,12 @@ already fetched through ``access``."""
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.utils import timezone
 
-from carecoord.transitions import measures
+from carecoord.transitions import measures, queries
 from carecoord.transitions.calendar import BusinessCalendar
 from carecoord.transitions.models import Transition, TransitionContact
 from carecoord.transitions.rules import current_rules
@@ -20,7 +21,7 @@ from carecoord.web.templatetags.carecoord import day
 class Step:
     key: str
     label: str
-    state: str  # done, due, overdue, missed, waiting
+    state: str  # done, due, overdue, missed, waiting, excluded (FUH does not count the discharge)
     words: str
     due: datetime.date | None = None
 
@@ -33,16 +34,25 @@ class Step:
             "overdue": ("danger", "⚠", "Overdue"),
             "missed": ("danger", "✗", "Missed"),
             "waiting": ("", "○", "Not yet"),
+            "excluded": ("", "-", "Not counted"),
         }[self.state]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Summary:
+    """``tcm`` is judged when first read (with the person's other discharges: one statement), so lists that show
+    only the steps do not pay for it."""
+
     transition: Transition
     steps: tuple[Step, ...]
-    tcm: measures.TcmVerdict
     fuh: tuple[measures.FuhRate, ...]
     contacts: tuple[TransitionContact, ...]
+    today: datetime.date
+    fuh_standing: measures.FuhStanding
+
+    @functools.cached_property
+    def tcm(self) -> measures.TcmVerdict:
+        return queries.tcm_verdicts_for([self.transition], today=self.today)[self.transition.pk]
 
     @property
     def overdue(self) -> tuple[Step, ...]:
@@ -155,7 +165,10 @@ def summarize(transition: Transition, *, today: datetime.date | None = None) -> 
     )
 
     fuh: tuple[measures.FuhRate, ...] = ()
-    if transition.mental_health:
+    standing = queries.fuh_standing_for(transition) if transition.mental_health else measures.FuhStanding("none")
+    if transition.mental_health and not standing.counted:
+        steps.append(Step("fuh", "Mental health follow-up (FUH)", "excluded", standing.words))
+    elif transition.mental_health:
         follow_ups = [transition.fuh_follow_up_on] if transition.fuh_follow_up_on else []
         fuh = measures.fuh_rates(discharge_date=transition.discharge_date, follow_ups=follow_ups, today=today)
         for rate in fuh:
@@ -170,16 +183,9 @@ def summarize(transition: Transition, *, today: datetime.date | None = None) -> 
                 )
             )
 
-    verdict = measures.tcm_verdict(
-        discharge_date=transition.discharge_date,
-        contact_due=transition.contact_due,
-        contact=measures.ContactOutcome(transition.contact_met_on, transition.contact_by_attempts),
-        medication_reconciled_on=transition.medication_reconciled_on,
-        visit_on=transition.visit_on,
-        complexity=transition.decision_complexity,
-        today=today,
+    return Summary(
+        transition=transition, steps=tuple(steps), fuh=fuh, contacts=contacts, today=today, fuh_standing=standing
     )
-    return Summary(transition=transition, steps=tuple(steps), tcm=verdict, fuh=fuh, contacts=contacts)
 
 
 def overdue_first(summaries: list[Summary]) -> list[Summary]:

@@ -223,30 +223,22 @@ def _judge_tcm(
 ) -> MonthReadiness:
     """TCM (99495/99496) for discharges in the month, from the transitions workflow's recorded dates and decision
     complexity (``transitions.measures.tcm_verdict``, the same judgement the transition page shows)."""
-    from carecoord.transitions.measures import ContactOutcome, tcm_verdict
     from carecoord.transitions.models import Transition, TransitionStatus
+    from carecoord.transitions.queries import tcm_verdicts_for
 
-    stays = Transition.objects.filter(
-        patient_id=enrollment.patient_id,
-        organization_id=enrollment.organization_id,
-        discharge_date__gte=month,
-        discharge_date__lte=last_day(month),
-    ).exclude(status=TransitionStatus.CANCELLED)
-    judged = [
-        (
-            stay,
-            tcm_verdict(
-                discharge_date=stay.discharge_date,
-                contact_due=stay.contact_due,
-                contact=ContactOutcome(stay.contact_met_on, stay.contact_by_attempts),
-                medication_reconciled_on=stay.medication_reconciled_on,
-                visit_on=stay.visit_on,
-                complexity=stay.decision_complexity,
-                today=today,
-            ),
+    stays = list(
+        Transition.objects.filter(
+            patient_id=enrollment.patient_id,
+            organization_id=enrollment.organization_id,
+            discharge_date__gte=month,
+            discharge_date__lte=last_day(month),
         )
-        for stay in stays.order_by("discharge_date")
-    ]
+        .exclude(status=TransitionStatus.CANCELLED)
+        .order_by("discharge_date")
+    )
+    # Judged with the person's earlier discharges: one TCM per person within 30 days of a discharge.
+    verdicts = tcm_verdicts_for(stays, today=today)
+    judged = [(stay, verdicts[stay.pk]) for stay in stays]
     if not judged:
         verdict.status = Readiness.NOT_BILLABLE
         verdict.reasons.append("No discharge this month to bill transitional care for.")
