@@ -6,16 +6,22 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
-from carecoord.common.errors import AccessDenied
+from carecoord.accounts.queries import as_uuid
+from carecoord.audit.actions import record
+from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.common.errors import AccessDenied, NotFound
 from carecoord.contacts.billing import MonthReadiness, judge_month, judge_outreach
 from carecoord.contacts.billing.rules import OutreachReadiness
 from carecoord.contacts.models import Contact, ContactTimer, TimeEntry
 from carecoord.contacts.queries import (
+    contacts_held_by,
     contacts_of,
+    get_contact,
     month_minutes,
     open_enrollments,
     open_outreach,
@@ -88,3 +94,39 @@ def accessed_patient_for_contact(user: User, patient_id: object, purpose: str) -
     if not can(user, Capability.NOTES):
         raise AccessDenied("Your role does not record contacts.")
     return access_patient(user, patient_id, object_type="Contact", detail={"purpose": purpose})
+
+
+def visible_contacts(user: User) -> QuerySet[Contact]:
+    """The contacts a search may cover: those the user's organization recorded (none for a role without contacts).
+    A search narrows them to people it may see (``patients.access.visible_patients``) and audits what it returns."""
+    if not can(user, Capability.NOTES):
+        return Contact.objects.none()
+    return contacts_held_by(user.organization_id)
+
+
+def access_contact(
+    user: User, contact_id: object, *, object_type: str = "Contact", object_id: str = "", action: str = AuditAction.READ
+) -> Contact:
+    """One contact, for a user whose organization recorded it and who may see the person (audited either way:
+    an unknown id as failed, another organization's contact as denied, then ``access_patient``)."""
+    if not can(user, Capability.NOTES):
+        raise AccessDenied("Your role does not include contacts.")
+    key = as_uuid(contact_id)
+    contact = get_contact(key) if key is not None else None
+    shown_id = object_id or str(contact_id)[:64]
+    if contact is None:
+        record(by=user, action=action, object_type=object_type, object_id=shown_id, outcome=AuditOutcome.FAILED)
+        raise NotFound(f"No contact with id {contact_id}.")
+    if contact.organization_id != user.organization_id:
+        record(
+            by=user,
+            action=action,
+            object_type=object_type,
+            object_id=shown_id,
+            patient=contact.patient_id,
+            outcome=AuditOutcome.DENIED,
+            detail={"reason": "other-organization"},
+        )
+        raise AccessDenied("Contacts are shown only to the organization that recorded them.")
+    access_patient(user, contact.patient_id, action=action, object_type=object_type, object_id=shown_id)
+    return contact

@@ -4,6 +4,7 @@ month statuses for reports. ``contacts.access`` builds on these."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.db.models import QuerySet, Sum
@@ -64,3 +65,17 @@ def month_statuses(organization_id: Any, month: datetime.date) -> QuerySet[Month
     return MonthStatus.objects.filter(organization_id=organization_id, month=month).select_related(
         "patient", "program", "enrollment"
     )
+
+
+def with_performers(rows: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Contacts with what a FHIR Encounter names: the recorder's Practitioner and the enrollment's program."""
+    return rows.select_related("by__practitioner", "enrollment__program")
+
+
+def contacts_held_by(organization_id: Any) -> QuerySet[Contact]:
+    """Every contact the organization recorded."""
+    return with_performers(Contact.objects.filter(organization_id=organization_id))
+
+
+def get_contact(contact_id: uuid.UUID) -> Contact | None:
+    return with_performers(Contact.objects.filter(pk=contact_id)).first()

@@ -8,8 +8,10 @@
 - ``author``: the writer; ``authenticator``: the supervisor who co-signed, when one did.
 - ``content[0].attachment``: the sections as ``text/plain`` (label line, then text), base64, with the note's
   language, followed by each signed addendum; ``title`` names the template.
-- The contact a note documents is NOT ``context.encounter`` (``Encounter/<id>`` here are clinical encounters);
-  it goes in ``context.related`` as a logical reference: an identifier in ``{base}/sid/contact`` with a display.
+- The contact a note documents is ``context.encounter``: ``Encounter/contact-<id>``, the contact as
+  ``/fhir/Encounter`` serves it (``mapping/contact_encounter.py``; readable by the organization that recorded
+  it). ``context.related`` keeps the contact's identifier in ``{base}/sid/contact`` with a display, as before
+  contacts were served, for readers that matched on it.
 - Extensions: ``note-late-entry`` (boolean) and ``note-awaiting-cosign`` (boolean, while it waits).
 - Labels (42CFRPart2, HIV) and, for a disclosure, NORDSLCD and the notices as narrative (``labels.py``).
 """
@@ -22,6 +24,7 @@ from typing import Any
 from django.utils import timezone
 
 from carecoord.fhir.mapping.codes import LOINC, base_url, coding
+from carecoord.fhir.mapping.contact_encounter import contact_encounter_reference, contact_system
 from carecoord.fhir.mapping.episode_of_care import practitioner_reference
 from carecoord.fhir.mapping.labels import label
 from carecoord.notes.access import ShownNote
@@ -31,10 +34,6 @@ from carecoord.notes.models import NoteStatus, ProgressNote
 
 def template_system() -> str:
     return f"{base_url()}/CodeSystem/note-template"
-
-
-def contact_system() -> str:
-    return f"{base_url()}/sid/contact"
 
 
 def late_entry_url() -> str:
@@ -104,6 +103,7 @@ def document_reference_resource(shown: ShownNote) -> dict[str, Any]:
     ]
     context: dict[str, Any] = {"period": {"start": note.event_at.isoformat()}}
     if note.contact_id is not None and note.contact is not None:
+        context["encounter"] = [{"reference": contact_encounter_reference(note.contact_id)}]
         context["related"] = [
             {"identifier": {"system": contact_system(), "value": str(note.contact_id)}, "display": str(note.contact)}
         ]

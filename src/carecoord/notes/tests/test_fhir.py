@@ -55,7 +55,7 @@ def test_read_maps_the_note_its_addenda_and_the_contact(alice_rn, bob_coordinato
     assert (draft["status"], draft["docStatus"]) == ("current", "preliminary")
     assert draft["type"]["coding"][0] == {"system": "http://loinc.org", "code": "11506-3", "display": "Progress note"}
     assert draft["context"]["related"][0]["identifier"]["value"] == str(contact.pk)
-    assert "encounter" not in draft["context"]
+    assert draft["context"]["encounter"] == [{"reference": f"Encounter/contact-{contact.pk}"}]
     assert _text(draft) == "Data:\nReached\n\nPlan:\nVisit"
     assert AuditRecord.objects.filter(object_type="ProgressNote", object_id=str(note.pk), action="read").exists()
     from carecoord.notes.actions import sign_note
