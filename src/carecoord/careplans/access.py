@@ -10,6 +10,9 @@ organization that holds it, or one a consent in force releases the label to.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+
+from django.db.models import QuerySet
 
 from carecoord.accounts.models import User
 from carecoord.audit.actions import record
@@ -113,3 +116,32 @@ def access_intervention(user: User, intervention_id: object) -> Intervention:
     intervention = next(i for i in plan.interventions.all() if i.pk == key)
     intervention.plan = plan
     return intervention
+
+
+def searchable_plans(
+    user: User, plans: QuerySet[CarePlan], named: Mapping[uuid.UUID, Patient]
+) -> tuple[QuerySet[CarePlan], int]:
+    """``plans`` (already narrowed to people the user may see) without the plans for a labelled program's episode
+    that another organization holds and no consent releases to the user, and how many were left out. Each person
+    with such a plan goes through ``access_patient`` (audited as a search) unless the caller already fetched them
+    (``named``): the label rule needs the basis of access."""
+    labelled = (
+        plans.filter(enrollment__isnull=False)
+        .exclude(enrollment__program__security_labels=[])
+        .exclude(organization_id=user.organization_id)
+        .select_related("enrollment__program")
+    )
+    hidden: list[uuid.UUID] = []
+    people: dict[uuid.UUID, Patient | None] = dict(named)
+    for plan in labelled:
+        if plan.patient_id not in people:
+            try:
+                people[plan.patient_id] = access_patient(
+                    user, plan.patient_id, action=AuditAction.SEARCH, object_type="CarePlan"
+                )
+            except (AccessDenied, NotFound):
+                people[plan.patient_id] = None
+        patient = people[plan.patient_id]
+        if patient is None or not _released(user, patient, plan):
+            hidden.append(plan.pk)
+    return (plans.exclude(pk__in=hidden) if hidden else plans), len(hidden)

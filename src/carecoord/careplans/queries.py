@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from carecoord.careplans.models import (
@@ -22,6 +22,7 @@ from carecoord.careplans.models import (
     OPEN_INTERVENTION_STATUSES,
     CarePlan,
     CarePlanSignature,
+    CarePlanVersion,
     Comparator,
     Goal,
     Intervention,
@@ -202,3 +203,18 @@ def plan_contacts(plan: CarePlan) -> list[Contact]:
         )
     contacts.append(Contact(role="organization", name=plan.organization.name, phone=plan.organization.phone))
     return contacts
+
+
+def stored_versions(plans: list[CarePlan]) -> dict[uuid.UUID, CarePlanVersion]:
+    """The stored version each plan is at now (``plan.version``), by plan id, in one statement."""
+    if not plans:
+        return {}
+    wanted = Q()
+    for plan in plans:
+        wanted |= Q(plan_id=plan.pk, version=plan.version)
+    return {v.plan_id: v for v in CarePlanVersion.objects.filter(wanted)}
+
+
+def goals_with_contents(goals: QuerySet[Goal]) -> QuerySet[Goal]:
+    """Goals with their plan (and its program), problems and progress notes (with authors) loaded."""
+    return goals.select_related("plan__enrollment__program").prefetch_related("problems", "progress_notes__author")

@@ -36,6 +36,8 @@ def _resource(resource: ResourceType) -> dict[str, Any]:
         entry["searchParam"] = [
             {"name": p.name, "type": p.type, "documentation": p.documentation} for p in resource.search_params
         ]
+    if resource.includes:
+        entry["searchInclude"] = list(resource.includes)
     documentation = resource.documentation
     if resource.name == "CodeSystem":
         documentation += " Published: " + ", ".join(s.url for s in CODE_SYSTEMS) + "."

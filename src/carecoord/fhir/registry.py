@@ -35,6 +35,7 @@ class ResourceType:
     update: InstanceHandler | None = None
     search_params: tuple[SearchParam, ...] = ()
     sorts: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()  # _include values offered, e.g. "CarePlan:goal"
     conditional_create: bool = False
     public: bool = False  # readable without a token (conformance resources)
     documentation: str = ""
@@ -65,21 +66,25 @@ def resource_types() -> dict[str, ResourceType]:
     """Every supported type, by name (imported lazily: interactions import the domain)."""
     from carecoord.fhir.interactions import (
         audit_event,
+        care_plan,
         care_team,
         code_system,
         consent,
         document_reference,
         encounter,
         episode_of_care,
+        goal,
         observation,
         organization,
         patient,
         practitioner,
         practitioner_role,
+        provenance,
         questionnaire,
         questionnaire_response,
         related_person,
         service_request,
+        task,
     )
 
     types = [
@@ -98,6 +103,10 @@ def resource_types() -> dict[str, ResourceType]:
         questionnaire_response.RESOURCE,
         observation.RESOURCE,
         encounter.RESOURCE,
+        provenance.RESOURCE,
         document_reference.RESOURCE,
+        care_plan.RESOURCE,
+        goal.RESOURCE,
+        task.RESOURCE,
     ]
     return {t.name: t for t in types}

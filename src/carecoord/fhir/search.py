@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +23,7 @@ from carecoord.fhir.registry import COMMON_PARAMS, ResourceType, SearchParam
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
-CONTROL_PARAMS = frozenset({"_count", "_offset", "_sort", "_format", "_pretty", "_total"})
+CONTROL_PARAMS = frozenset({"_count", "_offset", "_sort", "_format", "_pretty", "_total", "_include"})
 STRING_MODIFIERS = frozenset({"", "exact", "contains"})
 _PREFIXES = ("eq", "ne", "lt", "le", "gt", "ge", "sa", "eb")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$")
@@ -43,6 +43,7 @@ class SearchQuery:
     offset: int = 0
     sort: list[tuple[str, bool]] = field(default_factory=list)  # (param, descending)
     kept: list[tuple[str, str]] = field(default_factory=list)  # parameters to repeat in paging links
+    includes: list[str] = field(default_factory=list)  # _include values, each one the type declares
 
 
 def _int_param(name: str, value: str, *, low: int, high: int | None = None) -> int:
@@ -66,6 +67,9 @@ def parse_query(request: FhirRequest, resource: ResourceType) -> SearchQuery:
                 query.offset = _int_param("_offset", value, low=0)
             elif name == "_sort":
                 query.sort = _parse_sort(value, resource)
+                query.kept.append((raw_name, value))
+            elif name == "_include":
+                query.includes.append(_parse_include(value, resource))
                 query.kept.append((raw_name, value))
             continue
         param = resource.param(name) or next((p for p in COMMON_PARAMS if p.name == name), None)
@@ -106,6 +110,17 @@ def _parse_sort(value: str, resource: ResourceType) -> list[tuple[str, bool]]:
             )
         result.append((name, descending))
     return result
+
+
+def _parse_include(value: str, resource: ResourceType) -> str:
+    if value not in resource.includes:
+        offered = ", ".join(resource.includes) or "none"
+        raise bad_request(
+            f"Cannot _include {value!r} with {resource.name}; supported: {offered}.",
+            expression="_include",
+            issue_code="not-supported",
+        )
+    return value
 
 
 FilterBuilder = Callable[[str, str], Q]  # (modifier, one value) -> condition
@@ -212,8 +227,29 @@ def reference_id(value: str, resource_type: str) -> str:
 # --- the Bundle ----------------------------------------------------------------------------------------
 
 
+IncludeResolver = Callable[[list[Any]], list[dict[str, Any]]]  # the page's rows -> resources they reference
+
+
+def resolve_includes(
+    query: SearchQuery, rows: list[Any], resolvers: Mapping[str, IncludeResolver]
+) -> list[dict[str, Any]]:
+    """The resources each ``_include`` of the query names for this page's rows (each once, in the order asked).
+
+    Resolvers fetch through the apps' access functions: an included resource is read like any other."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for name in dict.fromkeys(query.includes):
+        for resource in resolvers[name](rows) if rows else []:
+            found.setdefault((resource["resourceType"], resource["id"]), resource)
+    return list(found.values())
+
+
 def searchset(
-    request: FhirRequest, resource_type: str, query: SearchQuery, resources: list[dict[str, Any]], total: int
+    request: FhirRequest,
+    resource_type: str,
+    query: SearchQuery,
+    resources: list[dict[str, Any]],
+    total: int,
+    included: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     def link(relation: str, offset: int) -> dict[str, str]:
         params = [*query.kept, ("_count", str(query.count)), ("_offset", str(offset))]
@@ -228,6 +264,12 @@ def searchset(
         {"fullUrl": f"{request.base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
         for r in resources
     ]
+    matched = {(r["resourceType"], r["id"]) for r in resources}
+    entries.extend(
+        {"fullUrl": f"{request.base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "include"}}
+        for r in included
+        if (r["resourceType"], r["id"]) not in matched
+    )
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
     if entries:
         bundle["entry"] = entries
@@ -248,6 +290,7 @@ def audited_searchset(
     query: SearchQuery,
     resources: list[dict[str, Any]],
     total: int,
+    included: Sequence[dict[str, Any]] = (),
     **detail: Any,
 ) -> FhirResponse:
     """The searchset Bundle of a search over people's records, after the audit record naming what it returned."""
@@ -259,7 +302,8 @@ def audited_searchset(
             "query": request.query_string[:500],
             "total": total,
             "results": [resource["id"] for resource in resources],
+            **({"included": [f"{r['resourceType']}/{r['id']}" for r in included]} if included else {}),
             **detail,
         },
     )
-    return FhirResponse(body=searchset(request, resource_type, query, resources, total))
+    return FhirResponse(body=searchset(request, resource_type, query, resources, total, included))

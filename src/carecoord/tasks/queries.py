@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Q, QuerySet
 
 from carecoord.accounts.models import User
@@ -35,3 +37,8 @@ def work_list(user: User) -> QuerySet[Task]:
         organization_id=user.organization_id,
         status__in=OPEN_STATUSES,
     )
+
+
+def queue_by_code(organization_id: uuid.UUID | str, code: str) -> TaskQueue | None:
+    """The organization's queue with ``code`` (e.g. ``rn-team``), if there is one."""
+    return TaskQueue.objects.filter(organization_id=organization_id, code=code).first()

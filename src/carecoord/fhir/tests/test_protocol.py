@@ -87,7 +87,11 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
             "QuestionnaireResponse",
             "Observation",
             "Encounter",
+            "Provenance",
             "DocumentReference",
+            "CarePlan",
+            "Goal",
+            "Task",
         }
     )
     assert {i["code"] for i in listed["Patient"]["interaction"]} == {
