@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 LABEL_WIDTH = 180
-PLOT_WIDTH = 420
-VALUE_ROOM = 90
+PLOT_WIDTH = 400
+VALUE_ROOM = 140
 BAR_HEIGHT = 12
 BAR_GAP = 3
 ROW_GAP = 14

@@ -110,3 +110,11 @@ def test_csv_download(client, month_of_work):
     assert rows[2]["outreach_success_rate"] == ""
     export = AuditRecord.objects.get(action="export", object_type="ProductivityReport")
     assert export.detail == {"month": month, "staff": 3}
+
+
+def test_an_administrator_reads_everyones_figures(client, month_of_work):
+    crew = month_of_work
+    response = signed_in(client, crew.ada).get(reverse("supervision:productivity"))
+    rows = _rows(response)
+    assert set(rows) == {"Alice", "Bob", "Olga", "Sam"}
+    assert (rows["Olga"]["contacts"], rows["Olga"]["minutes"], rows["Olga"]["people_reached"]) == (1, 60, 1)

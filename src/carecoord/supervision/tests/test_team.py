@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from carecoord.accounts.actions import update_user
 from carecoord.contacts.actions import refresh_current_month
@@ -67,6 +68,7 @@ def test_each_member_row_counts_caseload_tasks_and_the_billable_rate(client, cre
     html = response.content.decode()
     assert "Olga" not in html and f'href="{alice.overdue_tasks.url.replace("&", "&amp;")}"' in html
     assert 'href="/team/"' in html  # the navigation's Team link
+    assert f'href="{reverse("contacts:billing")}?month={timezone.localdate():%Y-%m}"' in html
 
 
 def test_the_workload_is_read_in_a_fixed_number_of_statements(client, crew):
