@@ -7,6 +7,7 @@ naming every person shown; the counts fragment shows no one and is not.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -21,6 +22,7 @@ from carecoord.dayview.ranking import KIND_LABELS, Ranked, Row, counts, rank
 from carecoord.patients.access import visible_patients
 
 KINDS: frozenset[str] = frozenset(code for code, _ in KIND_LABELS)
+PAGE_ROWS = 100  # rows on one page of the day; the rest are a click away
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,12 @@ class DayFilters:
 
     kind: str = "all"
     queues: bool = True
+    page: int = 1
 
     @classmethod
-    def parse(cls, kind: str | None, scope: str | None) -> DayFilters:
-        return cls(kind=kind if kind in KINDS else "all", queues=scope != "mine")
+    def parse(cls, kind: str | None, scope: str | None, page: str | None = None) -> DayFilters:
+        number = int(page) if page and page.isdigit() and 0 < int(page) < 10_000 else 1
+        return cls(kind=kind if kind in KINDS else "all", queues=scope != "mine", page=number)
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,23 @@ class Day:
     """What the user should do today, ranked, and how many of each kind there are (before the kind filter)."""
 
     filters: DayFilters
-    rows: list[Ranked]
+    rows: list[Ranked]  # this page's
     counts: dict[str, int]
     today: datetime.date
     tasks_cut: bool = False  # more overdue and due-today tasks than the page shows
     people: list[str] = field(default_factory=list)
+    band_totals: dict[int, int] = field(default_factory=dict)  # rows in each band, all pages
+    first: int = 0  # index of this page's first row in the whole ranked list
+    matching: int = 0  # rows of the chosen kind, all pages
+
+    @property
+    def last(self) -> int:
+        """The place of this page's last row, counting from 1."""
+        return self.first + len(self.rows)
+
+    @property
+    def more(self) -> int:
+        return max(self.matching - self.first - len(self.rows), 0)
 
     @property
     def total(self) -> int:
@@ -82,12 +98,15 @@ def _gather(user: User, filters: DayFilters) -> tuple[list[Row], bool]:
 
 
 def access_day(user: User, *, filters: DayFilters | None = None) -> Day:
-    """The ranked day, filtered by kind; audited once naming the people shown."""
+    """One page of the ranked day (``PAGE_ROWS`` rows), filtered by kind; audited once naming the people on it."""
     _gate(user)
     filters = filters or DayFilters()
     rows, cut = _gather(user, filters)
     ranked = rank(rows, now=timezone.localtime(), today=timezone.localdate())
-    shown = [r for r in ranked if filters.kind == "all" or r.row.kind == filters.kind]
+    matching = [r for r in ranked if filters.kind == "all" or r.row.kind == filters.kind]
+    pages = max((len(matching) + PAGE_ROWS - 1) // PAGE_ROWS, 1)
+    first = (min(filters.page, pages) - 1) * PAGE_ROWS
+    shown = matching[first : first + PAGE_ROWS]
     people = list(dict.fromkeys(str(r.row.person.id) for r in shown if r.row.person is not None))
     if shown:
         record(
@@ -98,6 +117,7 @@ def access_day(user: User, *, filters: DayFilters | None = None) -> Day:
                 "list": "day",
                 "kind": filters.kind,
                 "queues": filters.queues,
+                "page": filters.page,
                 "results": [r.row.key for r in shown],
                 "patients": sorted(people),
             },
@@ -109,6 +129,9 @@ def access_day(user: User, *, filters: DayFilters | None = None) -> Day:
         today=timezone.localdate(),
         tasks_cut=cut,
         people=people,
+        band_totals=dict(Counter(r.band.code for r in matching)),
+        first=first,
+        matching=len(matching),
     )
 
 

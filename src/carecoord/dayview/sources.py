@@ -14,6 +14,7 @@ task source leaves them out.
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
 from dataclasses import dataclass, field
 
@@ -31,7 +32,7 @@ from carecoord.dayview.ranking import Kind, Person, Row
 from carecoord.patients.models import Patient
 from carecoord.programs.models import Enrollment, EnrollmentStatus, ProgramReferral, ReferralStatus
 from carecoord.programs.rules import month_start
-from carecoord.tasks.models import OPEN_STATUSES, Task, TaskStatus
+from carecoord.tasks.models import OPEN_STATUSES, Task, TaskKind, TaskPriority, TaskStatus
 from carecoord.tasks.queries import queues_for
 from carecoord.transitions import summary
 from carecoord.transitions.alerts import ADMISSION_REASON, ED_VISIT_REASON
@@ -72,8 +73,25 @@ def person(patient: Patient) -> Person:
     return Person(id=patient.pk, name=f"{patient.family_name}, {patient.given_names}", birth_date=patient.birth_date)
 
 
+_PLACEHOLDERS: dict[str, object] = {"UUID": uuid.UUID(int=0), "int": 987654321}
+
+
+@functools.cache
+def _pattern(name: str, kind: str) -> tuple[str, str]:
+    """A URL taking one id, split around it: resolving a URL per row costs more than the row itself."""
+    placeholder = _PLACEHOLDERS[kind]
+    before, _, after = reverse(name, args=[placeholder]).partition(str(placeholder))
+    return before, after
+
+
+def link(name: str, pk: uuid.UUID | int) -> str:
+    """``reverse(name, args=[pk])`` for URLs whose only argument is an id (a UUID or an integer)."""
+    before, after = _pattern(name, type(pk).__name__)
+    return f"{before}{pk}{after}"
+
+
 def _chart(patient_id: uuid.UUID, section: str = "") -> str:
-    return reverse("web:chart", args=[patient_id]) + (f"#{section}" if section else "")
+    return link("web:chart", patient_id) + (f"#{section}" if section else "")
 
 
 def _lower_first(text: str) -> str:
@@ -137,7 +155,7 @@ def safety_flags(user: User, patient_ids: list[uuid.UUID], work: Q, covered: Cov
                 key=f"SafetyFlag/{flag.pk}",
                 title="Safety concern",
                 why=f"{flag.description} — raised {relative(raised)} ({day(raised)})",
-                action_url=reverse("tasks:detail", args=[flag.task_id]) if flag.task_id else _chart(flag.patient_id),
+                action_url=link("tasks:detail", flag.task_id) if flag.task_id else _chart(flag.patient_id),
                 action_label="Open the safety task" if flag.task_id else "Open the chart",
                 person=person(flag.patient),
                 priority="stat",
@@ -178,7 +196,7 @@ def transitions(user: User, patient_ids: list[uuid.UUID], today: datetime.date, 
                 key=f"Transition/{transition.pk}",
                 title=step.label,
                 why=f"{discharged} — {_lower_first(step.label)}: {_lower_first(step.words).rstrip('.')}",
-                action_url=reverse("transitions:detail", args=[transition.pk]),
+                action_url=link("transitions:detail", transition.pk),
                 action_label="Open the transition",
                 person=person(transition.patient),
                 due=step.due,
@@ -257,23 +275,39 @@ def tasks(
     end_of_today = datetime.datetime.combine(
         today + datetime.timedelta(days=1), datetime.time.min, tzinfo=timezone.get_current_timezone()
     )
+    # Plain values, not models: a caseload can have hundreds of tasks due, and building a Task and a Patient per
+    # row would cost more than the statement.
     found = list(
         Task.objects.filter(work, status__in=OPEN_STATUSES, due_at__lt=end_of_today)
         .filter(Q(patient__isnull=True) | Q(patient__in=visible))
-        .select_related("patient", "queue")
-        .order_by("due_at", "created_at")[: TASK_LIMIT + 1]
+        .order_by("due_at", "created_at")
+        .values_list(
+            "pk",
+            "title",
+            "kind",
+            "priority",
+            "due_at",
+            "reason",
+            "focus",
+            "owner_id",
+            "queue__name",
+            "patient_id",
+            "patient__family_name",
+            "patient__given_names",
+            "patient__birth_date",
+        )[: TASK_LIMIT + 1]
     )
     cut = len(found) > TASK_LIMIT
+    kinds = dict(TaskKind.choices)
+    priorities = dict(TaskPriority.choices)
+    this_year = today.year
     rows = []
-    for task in found[:TASK_LIMIT]:
-        if (
-            task.pk in covered.task_ids
-            or ("", task.focus) in covered.focus
-            or (task.reason, task.focus) in covered.focus
-        ):
+    for pk, title, kind, priority, due, reason, focus, owner_id, queue, patient_id, family, given, born in found[
+        :TASK_LIMIT
+    ]:
+        if pk in covered.task_ids or ("", focus) in covered.focus or (reason, focus) in covered.focus:
             continue
-        due = task.due_at
-        assert due is not None
+        assert due is not None  # the filter asks for a due moment
         local = timezone.localtime(due)
         late = (today - local.date()).days
         if due >= now:
@@ -283,21 +317,22 @@ def tasks(
         elif late == 1:
             when = f"overdue since yesterday, {_clock(local)}"
         else:
-            when = f"overdue since {day(local)} ({late} days)"
-        priority = "" if task.priority == "routine" else f"{task.get_priority_display()}, "
-        where = f"waiting in the {task.queue.name} queue" if task.owner_id is None and task.queue else "yours"
+            shown = local.strftime("%a %-d %b" if local.year == this_year else "%a %-d %b %Y")
+            when = f"overdue since {shown} ({late} days)"
+        urgency = "" if priority == TaskPriority.ROUTINE else f"{priorities.get(priority, priority)}, "
+        where = f"waiting in the {queue} queue" if owner_id is None and queue else "yours"
         rows.append(
             Row(
                 kind=Kind.TASK,
-                key=f"Task/{task.pk}",
-                title=task.title,
-                why=f"{task.title} — {priority}{when}",
-                action_url=reverse("tasks:detail", args=[task.pk]),
+                key=f"Task/{pk}",
+                title=title,
+                why=f"{title} — {urgency}{when}",
+                action_url=link("tasks:detail", pk),
                 action_label="Open the task",
-                person=person(task.patient) if task.patient else None,
+                person=Person(id=patient_id, name=f"{family}, {given}", birth_date=born) if patient_id else None,
                 due=due,
-                priority=task.priority,
-                detail=f"{task.get_kind_display()} · {where}",
+                priority=priority,
+                detail=f"{kinds.get(kind, kind)} · {where}",
             )
         )
     return rows, cut
@@ -377,7 +412,7 @@ def plan_reviews(user: User, patient_ids: list[uuid.UUID], today: datetime.date,
                 key=f"CarePlan/{plan.pk}",
                 title="Care plan review",
                 why=why,
-                action_url=reverse("careplans:detail", args=[plan.pk]),
+                action_url=link("careplans:detail", plan.pk),
                 action_label="Review the plan",
                 person=person(plan.patient),
                 due=due,

@@ -16,7 +16,7 @@ POLL_SECONDS = 60
 
 
 def _filters(request: HttpRequest) -> DayFilters:
-    return DayFilters.parse(request.GET.get("kind"), request.GET.get("scope"))
+    return DayFilters.parse(request.GET.get("kind"), request.GET.get("scope"), request.GET.get("page"))
 
 
 def _chips(filters: DayFilters, counts: dict[str, int]) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def _chips(filters: DayFilters, counts: dict[str, int]) -> dict[str, Any]:
 def _sections(day: Day) -> list[dict[str, Any]]:
     """The ranked rows split by band (safety, overdue, due today, coming up), empty bands left out."""
     return [
-        {"band": band, "rows": rows}
+        {"band": band, "rows": rows, "total": day.band_totals.get(band.code, len(rows))}
         for band in BANDS
         if (rows := [ranked for ranked in day.rows if ranked.band.code == band.code])
     ]
@@ -48,7 +48,8 @@ def day(request: HttpRequest) -> HttpResponse:
         {
             "day": found,
             "sections": _sections(found),
-            "overdue": sum(1 for ranked in found.rows if ranked.overdue),
+            "overdue": found.band_totals.get(BANDS[1].code, 0),
+            "scope": "" if found.filters.queues else "&scope=mine",
             **_chips(found.filters, found.counts),
         },
     )

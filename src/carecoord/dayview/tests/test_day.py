@@ -191,3 +191,31 @@ def test_the_statement_count_does_not_grow_with_people_or_tasks(client, built, a
     assert _statements(alice_rn, alice) == small_page
     assert small <= 16, small
     print(f"statements: access_day {small}, page {small_page}")
+
+
+def test_a_long_day_comes_in_pages_and_each_page_names_only_its_people(client, alice_rn, monkeypatch):
+    monkeypatch.setattr("carecoord.dayview.access.PAGE_ROWS", 5)
+    people = [person_on_caseload(alice_rn, family_name=f"Paged{n}", given_names="Test").patient for n in range(4)]
+    for n, someone in enumerate(people):
+        for hours in (-30, -20, -10):
+            task(alice_rn, f"Call {n} {hours}", patient=someone, due=timezone.now() + datetime.timedelta(hours=hours))
+    whole = access_day(alice_rn, filters=DayFilters(kind="tasks"))
+    assert whole.matching == 12 and len(whole.rows) == 5 and whole.more == 7
+    assert whole.band_totals == {1: 12}  # all twelve overdue, whatever the page shows
+    third = access_day(alice_rn, filters=DayFilters.parse("tasks", None, "3"))
+    assert (third.first, len(third.rows), third.more) == (10, 2, 0)
+    assert [r.row.key for r in third.rows] == [
+        r.row.key for r in access_day(alice_rn, filters=DayFilters(kind="tasks", page=99)).rows
+    ]  # past the end: the last page
+    pages = [access_day(alice_rn, filters=DayFilters(kind="tasks", page=n)).rows for n in (1, 2, 3)]
+    keys = [r.row.key for rows in pages for r in rows]
+    assert len(keys) == len(set(keys)) == 12  # each row on exactly one page, in the ranked order
+    listing = AuditRecord.objects.filter(object_type="DayView").order_by("-pk").first()
+    assert listing is not None and listing.detail["page"] == 3
+    assert listing.detail["patients"] == sorted({str(r.row.person.id) for r in pages[2] if r.row.person})
+
+    alice = signed_in(client, alice_rn)
+    html = alice.get("/today/?kind=tasks&page=2").content.decode()
+    assert "Rows 6\u201310 of 12" in html and 'rel="prev"' in html and 'rel="next"' in html
+    assert html.count("<tr data-item") == 5 and 'Overdue <span class="count">12</span>' in html
+    assert alice.get("/today/?page=nonsense").status_code == 200  # a bad page number shows the first
