@@ -222,7 +222,10 @@ def register_patient(
             _write_children(patient, data)
             _replace_contacts(patient, data)
             PatientAssignment.objects.create(
-                patient=patient, organization=owner, kind=AssignmentKind.REGISTRATION, start_date=now.date()
+                patient=patient,
+                organization=owner,
+                kind=AssignmentKind.REGISTRATION,
+                start_date=timezone.localdate(now),
             )
             _store_version(patient, by=by, change="create")
             record(
