@@ -21,7 +21,7 @@ from carecoord.accounts.models import Organization, Role, User
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, Purpose
 from carecoord.common.errors import AccessDenied, Conflict, NotFound, ValidationFailed
-from carecoord.contacts.billing.report import live_verdicts, open_close
+from carecoord.contacts.billing.report import EnrollmentRow, live_verdicts, open_close
 from carecoord.contacts.billing.rules import MonthReadiness
 from carecoord.contacts.models import BillingCorrection, MonthClose, MonthStatus, Readiness
 from carecoord.programs.models import Enrollment
@@ -59,7 +59,7 @@ def _store(organization: Organization, month: datetime.date, *, closed: bool) ->
 
 
 def _status_row(
-    enrollment: Enrollment, verdict: MonthReadiness, month: datetime.date, now: datetime.datetime, closed: bool
+    enrollment: EnrollmentRow, verdict: MonthReadiness, month: datetime.date, now: datetime.datetime, closed: bool
 ) -> MonthStatus:
     return MonthStatus(
         enrollment_id=enrollment.pk,

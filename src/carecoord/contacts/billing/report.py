@@ -163,46 +163,69 @@ def enrollments_in(organization_id: Any, month: datetime.date) -> Any:
     return found if organization_id is None else found.filter(organization_id=organization_id)
 
 
-def _by_pk(query: Any, size: int) -> Iterator[list[Any]]:
-    """``query`` in primary key order, ``size`` rows at a time (keyset: each batch one indexed range read)."""
-    after = None
-    while True:
-        page = query if after is None else query.filter(pk__gt=after)
-        batch = list(page.order_by("pk")[:size])
-        if not batch:
-            return
-        yield batch
-        after = batch[-1].pk
+@dataclass(slots=True)
+class EnrollmentRow:
+    """The enrollment columns judging reads (``rules.EnrollmentFacts``), without a model instance per person."""
+
+    program: Program
+    pk: Any
+    patient_id: Any
+    program_id: str
+    organization_id: Any
+    care_manager_id: Any
+    status: str
+    acuity: str
+    start_date: datetime.date
+    end_date: datetime.date | None
+
+
+ENROLLMENT_COLUMNS = (
+    "pk",
+    "patient_id",
+    "program_id",
+    "organization_id",
+    "care_manager_id",
+    "status",
+    "acuity",
+    "start_date",
+    "end_date",
+)
 
 
 def judge_batch(
-    enrollments: list[Enrollment],
+    enrollments: list[EnrollmentRow],
     month: datetime.date,
     *,
     today: datetime.date,
     table: dict[str, Any],
     programs: dict[Any, Program],
-) -> list[tuple[Enrollment, MonthReadiness]]:
-    """The month's verdict for each of ``enrollments`` (of one organization), loading their work together."""
+) -> list[tuple[EnrollmentRow, MonthReadiness]]:
+    """The month's verdict for each of ``enrollments`` (of one organization, in person order), loading their work
+    together: every read is a range of person ids (``_people_in``), an index range scan whatever the size of the
+    tables, with no list of ids in the statement."""
     month = month_start(month)
-    ids = [e.pk for e in enrollments]
-    for enrollment in enrollments:
-        enrollment.program = programs[enrollment.program_id]
+    ours = {e.pk for e in enrollments}
+    people = _people_in(enrollments)
     start, end = month_bounds(month)
     contacts: dict[Any, list[Any]] = defaultdict(list)
-    for row in Contact.objects.filter(enrollment_id__in=ids, occurred_at__gte=start, occurred_at__lt=end).values_list(
-        "enrollment_id", *CONTACT_FIELDS
-    ):
-        contacts[row[0]].append(row[1:])
+    for row in Contact.objects.filter(
+        people("patient_id"), occurred_at__gte=start, occurred_at__lt=end, enrollment__isnull=False
+    ).values_list("enrollment_id", *CONTACT_FIELDS):
+        if row[0] in ours:
+            contacts[row[0]].append(row[1:])
     minutes: dict[Any, dict[str, int]] = defaultdict(dict)
     for enrollment_id, staff_type, total in (
-        TimeEntry.objects.filter(enrollment_id__in=ids, performed_at__gte=start, performed_at__lt=end)
+        TimeEntry.objects.filter(
+            people("patient_id"), performed_at__gte=start, performed_at__lt=end, enrollment__isnull=False
+        )
         .order_by()
         .values_list("enrollment_id", "staff_type")
         .annotate(total=Sum("minutes"))
     ):
-        minutes[enrollment_id][staff_type] = total or 0
+        if enrollment_id in ours:
+            minutes[enrollment_id][staff_type] = total or 0
     consented = _consented(enrollments, month, today=today, table=table)
+    none: list[Any] = []
     return [
         (
             enrollment,
@@ -211,7 +234,9 @@ def judge_batch(
                 month=month,
                 today=today,
                 table=table,
-                counts=tally(contacts[enrollment.pk], minutes[enrollment.pk], enrollment.care_manager_id, table),
+                counts=tally(
+                    contacts.get(enrollment.pk, none), minutes.get(enrollment.pk, {}), enrollment.care_manager_id, table
+                ),
                 consented=enrollment.pk in consented,
             ),
         )
@@ -220,37 +245,45 @@ def judge_batch(
 
 
 def _consented(
-    enrollments: list[Enrollment], month: datetime.date, *, today: datetime.date, table: dict[str, Any]
+    enrollments: list[EnrollmentRow],
+    month: datetime.date,
+    *,
+    today: datetime.date,
+    table: dict[str, Any],
 ) -> set[Any]:
     """The enrollments whose month has a consent in force (listing the organization where the rule says so),
     as ``covering_consent`` judges one person: two queries for the batch."""
-    needs: dict[Any, tuple[list[str], bool]] = {}
-    for enrollment in enrollments:
-        rule = table["programs"].get(enrollment.program.code)
-        forms = consent_forms_for(rule, enrollment.program) if rule else []
-        needs[enrollment.pk] = (forms, bool(rule and rule.get("consent_lists_organization")))
-    all_forms = sorted({form for forms, _ in needs.values() for form in forms})
+    by_program: dict[str, tuple[list[str], bool]] = {}
+    for program in {e.program for e in enrollments}:
+        rule = table["programs"].get(program.code)
+        forms = consent_forms_for(rule, program) if rule else []
+        by_program[program.code] = (forms, bool(rule and rule.get("consent_lists_organization")))
+    all_forms = sorted({form for forms, _ in by_program.values() for form in forms})
     on = consent_day(month, today)
     held: dict[Any, list[tuple[Any, str]]] = defaultdict(list)
+    people = _people_in(enrollments)
     if all_forms:
-        patients = {e.patient_id for e in enrollments}
         for consent_id, patient_id, form in Consent.objects.filter(
-            in_force(on), patient_id__in=patients, form__in=all_forms
+            in_force(on), people("patient_id"), form__in=all_forms
         ).values_list("id", "patient_id", "form"):
             held[patient_id].append((consent_id, form))
     partners: dict[Any, set[Any]] = defaultdict(set)
-    consent_ids = [consent_id for found in held.values() for consent_id, _ in found]
-    if consent_ids:
+    if held:
+        organizations = {e.organization_id for e in enrollments}
         for consent_id, organization_id in ConsentPartner.objects.filter(
-            current_partner(on), consent_id__in=consent_ids
+            current_partner(on),
+            people("consent__patient_id"),
+            organization_id__in=organizations,
+            consent__form__in=all_forms,
         ).values_list("consent_id", "organization_id"):
             partners[consent_id].add(organization_id)
     covered: set[Any] = set()
+    nobody: set[Any] = set()
     for enrollment in enrollments:
-        forms, lists_organization = needs[enrollment.pk]
+        forms, lists_organization = by_program[enrollment.program_id]
         if not forms or any(
-            form in forms and (not lists_organization or enrollment.organization_id in partners[consent_id])
-            for consent_id, form in held[enrollment.patient_id]
+            form in forms and (not lists_organization or enrollment.organization_id in partners.get(consent_id, nobody))
+            for consent_id, form in held.get(enrollment.patient_id, ())
         ):
             covered.add(enrollment.pk)
     return covered
@@ -258,24 +291,45 @@ def _consented(
 
 def live_verdicts(
     organization_id: Any, month: datetime.date, *, today: datetime.date | None = None, batch: int = BATCH
-) -> Iterator[list[tuple[Enrollment, MonthReadiness]]]:
+) -> Iterator[list[tuple[EnrollmentRow, MonthReadiness]]]:
     """Every enrollment of the organization in the month, judged now, a batch at a time."""
+    for judged, _ in _live_batches(organization_id, month, today=today, batch=batch):
+        yield judged
+
+
+def _live_batches(
+    organization_id: Any, month: datetime.date, *, today: datetime.date | None, batch: int
+) -> Iterator[tuple[list[tuple[EnrollmentRow, MonthReadiness]], Any]]:
+    """Batches of live verdicts in person order, each with its range of people (for names and identifiers)."""
     today = today or timezone.localdate()
     table = rules()
     programs = {p.pk: p for p in Program.objects.all()}
-    query = enrollments_in(organization_id, month).only(
-        "id",
-        "patient_id",
-        "program_id",
-        "organization_id",
-        "care_manager_id",
-        "status",
-        "acuity",
-        "start_date",
-        "end_date",
-    )
-    for enrollments in _by_pk(query, batch):
-        yield judge_batch(enrollments, month, today=today, table=table, programs=programs)
+    query = enrollments_in(organization_id, month)
+    after: tuple[Any, Any] | None = None
+    while True:
+        page = query if after is None else query.filter(_after(after))
+        enrollments = [
+            EnrollmentRow(programs[row[2]], *row)
+            for row in page.order_by("patient_id", "pk").values_list(*ENROLLMENT_COLUMNS)[:batch]
+        ]
+        if not enrollments:
+            return
+        after = (enrollments[-1].patient_id, enrollments[-1].pk)
+        judged = judge_batch(enrollments, month, today=today, table=table, programs=programs)
+        yield judged, _people_in(enrollments)
+
+
+def _after(key: tuple[Any, Any]) -> Q:
+    """Rows after ``(patient_id, pk)`` in (person, key) order; the first term lets an index on the person serve."""
+    patient_id, pk = key
+    return Q(patient_id__gte=patient_id) & (Q(patient_id__gt=patient_id) | Q(pk__gt=pk))
+
+
+def _people_in(rows: list[Any]) -> Callable[[str], Q]:
+    """A filter on a person-id column to the batch's range of people (rows in person order; the range may hold a
+    few other people, whom the callers skip)."""
+    low, high = rows[0].patient_id, rows[-1].patient_id
+    return lambda column: Q(**{f"{column}__gte": low, f"{column}__lte": high})
 
 
 @dataclass
@@ -292,13 +346,15 @@ class _Frozen:
     reasons: list[str]
 
 
-def _closed_batches(organization_id: Any, month: datetime.date, batch: int) -> Iterator[list[_Frozen]]:
+def _closed_batches(
+    organization_id: Any, month: datetime.date, batch: int
+) -> Iterator[tuple[list[tuple[_Frozen, MonthReadiness]], Any]]:
     query = MonthStatus.objects.filter(organization_id=organization_id, month=month_start(month), closed=True)
-    after = None
+    after: tuple[Any, Any] | None = None
     while True:
-        page = query if after is None else query.filter(pk__gt=after)
+        page = query if after is None else query.filter(_after(after))
         rows = list(
-            page.order_by("pk").values_list(
+            page.order_by("patient_id", "pk").values_list(
                 "pk",
                 "enrollment_id",
                 "patient_id",
@@ -312,8 +368,9 @@ def _closed_batches(organization_id: Any, month: datetime.date, batch: int) -> I
         )
         if not rows:
             return
-        after = rows[-1][0]
-        yield [_Frozen(*row[1:]) for row in rows]
+        after = (rows[-1][2], rows[-1][0])
+        frozen = [_Frozen(*row[1:]) for row in rows]
+        yield [(f, MonthReadiness(month, f.status, f.rate, f.codes, f.reasons)) for f in frozen], _people_in(frozen)
 
 
 def report_rows(
@@ -334,17 +391,13 @@ def report_rows(
         for correction in BillingCorrection.objects.filter(month_close=close).select_related("by"):
             corrections[correction.enrollment_id].append(correction)
         total = MonthStatus.objects.filter(organization=organization, month=month, closed=True).count()
-        frozen_batches = _closed_batches(organization.pk, month, batch)
-        batches: Iterable[list[Any]] = (
-            [(row, MonthReadiness(month, row.status, row.rate, row.codes, row.reasons)) for row in rows]
-            for rows in frozen_batches
-        )
+        batches: Iterable[tuple[list[Any], Any]] = _closed_batches(organization.pk, month, batch)
     else:
         total = enrollments_in(organization.pk, month).count()
-        batches = live_verdicts(organization.pk, month, today=today, batch=batch)
+        batches = _live_batches(organization.pk, month, today=today, batch=batch)
     done = 0
-    for judged in batches:
-        people = _people([e.patient_id for e, _ in judged], organization.pk)
+    for judged, patients in batches:
+        people = _people(patients, organization.pk)
         managers = _names({e.care_manager_id for e, _ in judged if e.care_manager_id is not None})
         for enrollment, verdict in judged:
             program = programs[enrollment.program_id]
@@ -372,16 +425,16 @@ def report_rows(
             progress(done, total)
 
 
-def _people(patient_ids: list[Any], organization_id: Any) -> dict[Any, tuple[str, str, str, str]]:
-    """Name, the organization's MRN, Medicaid CIN and Medicare MBI of each person (two queries)."""
-    ids = set(patient_ids)
+def _people(people: Callable[[str], Q], organization_id: Any) -> dict[Any, tuple[str, str, str, str]]:
+    """Name, the organization's MRN, Medicaid CIN and Medicare MBI of each person in a batch's range of people
+    (two queries)."""
     names = {
         pk: f"{family}, {given}"
-        for pk, family, given in Patient.objects.filter(pk__in=ids).values_list("pk", "family_name", "given_names")
+        for pk, family, given in Patient.objects.filter(people("pk")).values_list("pk", "family_name", "given_names")
     }
     found: dict[Any, dict[str, str]] = defaultdict(dict)
     for patient_id, kind, value, assigner_id in PatientIdentifier.objects.filter(
-        patient_id__in=ids,
+        people("patient_id"),
         kind__in=[IdentifierKind.MRN, IdentifierKind.MEDICAID_CIN, IdentifierKind.MEDICARE_MBI],
     ).values_list("patient_id", "kind", "value", "assigner_id"):
         if kind == IdentifierKind.MRN and assigner_id != organization_id:

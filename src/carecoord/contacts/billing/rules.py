@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -22,6 +22,29 @@ from carecoord.contacts.models import IN_PERSON_MODALITIES, Contact, Readiness, 
 from carecoord.patients.models import Patient
 from carecoord.programs.models import Enrollment, EnrollmentStatus, Program
 from carecoord.programs.rules import judge_outreach_month, month_start
+
+
+class EnrollmentFacts(Protocol):
+    """What judging a month reads of an enrollment: an ``Enrollment``, or the month report's lighter row."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def program(self) -> Program: ...
+    @property
+    def patient_id(self) -> Any: ...
+    @property
+    def organization_id(self) -> Any: ...
+    @property
+    def care_manager_id(self) -> Any: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def acuity(self) -> str: ...
+    @property
+    def start_date(self) -> datetime.date: ...
+    @property
+    def end_date(self) -> datetime.date | None: ...
 
 
 @dataclass
@@ -66,6 +89,7 @@ def staff_type_of(user: User) -> str:
     return StaffType.CLINICAL if current else StaffType.NON_CLINICAL
 
 
+STAFF_TYPES = tuple(StaffType.values)
 ContactRow = tuple[str, str, bool, list[str], int, str, Any]
 """A contact as the rules read it: modality, outcome, with_person, core services, minutes, staff type, by_id."""
 
@@ -75,11 +99,12 @@ def tally(
 ) -> dict[str, Any]:
     """The month's figures from its contacts and its time entries' minutes by staff type (no queries: the
     batched report loads many enrollments' rows at once and calls this for each)."""
-    minutes: dict[str, int] = {kind: 0 for kind in StaffType.values}
+    minutes: dict[str, int] = dict.fromkeys(STAFF_TYPES, 0)
     core = in_person = with_care_manager = 0
+    counted = table["counted_outcomes"]
     for modality, outcome, with_person, services, duration, staff_type, by_id in contacts:
         minutes[staff_type] = minutes.get(staff_type, 0) + duration
-        if not services or outcome not in table["counted_outcomes"]:
+        if not services or outcome not in counted:
             continue
         core += 1
         if modality in IN_PERSON_MODALITIES and with_person:
@@ -212,14 +237,14 @@ def _judge_time(rule: dict[str, Any], counts: dict[str, Any], verdict: MonthRead
     verdict.missing.append(f"{target['base']['minutes'] - have} more minutes of {staff} time")
 
 
-def enrolled_in(enrollment: Enrollment, month: datetime.date) -> bool:
+def enrolled_in(enrollment: EnrollmentFacts, month: datetime.date) -> bool:
     if enrollment.status in (EnrollmentStatus.CANCELLED, EnrollmentStatus.PLANNED):
         return False
     return enrollment.start_date <= last_day(month) and (enrollment.end_date is None or enrollment.end_date >= month)
 
 
 def _judge_tcm(
-    enrollment: Enrollment, month: datetime.date, today: datetime.date, verdict: MonthReadiness
+    enrollment: EnrollmentFacts, month: datetime.date, today: datetime.date, verdict: MonthReadiness
 ) -> MonthReadiness:
     """TCM (99495/99496) for discharges in the month, from the transitions workflow's recorded dates and decision
     complexity (``transitions.measures.tcm_verdict``, the same judgement the transition page shows)."""
@@ -297,7 +322,7 @@ def judge_month(*, enrollment: Enrollment, month: datetime.date, today: datetime
 
 def judge_loaded(
     *,
-    enrollment: Enrollment,
+    enrollment: EnrollmentFacts,
     month: datetime.date,
     today: datetime.date,
     table: dict[str, Any],
