@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 
 import pytest
@@ -19,6 +20,7 @@ from carecoord.contacts.tests.helpers import PAST_MONTH, THIS_MONTH, contact, en
 from carecoord.testing.cli import run_carecoord
 from carecoord.testing.factories import make_user
 from carecoord.web.testing import plain_static_files, signed_in  # noqa: F401
+from carecoord.web.tests.test_browser import browser, page  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 MONTH = f"{PAST_MONTH:%Y-%m}"
@@ -186,8 +188,8 @@ def test_an_admin_reopens_with_a_reason(client, agency, alice_rn, sam_supervisor
     close_month(organization=agency, month=PAST_MONTH, by=sam_supervisor)
     contact(caseload["idle"], alice_rn, when=in_month(PAST_MONTH, 27))
     signed_in(client, olga_admin)
-    page = client.get(reverse("contacts:billing"), {"month": MONTH}).content.decode()
-    assert 'id="reopen-reason"' in page
+    html = client.get(reverse("contacts:billing"), {"month": MONTH}).content.decode()
+    assert 'id="reopen-reason"' in html
     refused = client.post(reverse("contacts:billing_reopen"), {"month": MONTH, "reason": ""}, follow=True)
     assert "Say why the month is reopened." in refused.content.decode()
     response = client.post(
@@ -198,3 +200,44 @@ def test_an_admin_reopens_with_a_reason(client, agency, alice_rn, sam_supervisor
     assert MonthClose.objects.get().reopen_reason == "Late visit notes"
     assert MonthStatus.objects.get(enrollment=caseload["idle"], month=PAST_MONTH).status == Readiness.BILLABLE
     assert BillingCorrection.objects.count() == 1 and "before the month was reopened" in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_a_supervisor_closes_the_month_by_keyboard(page, live_server):  # noqa: F811
+    from carecoord.testing.factories import make_organization, make_patient
+    from carecoord.web.tests.test_browser import sign_in
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    agency = make_organization("Brooklyn Care Partners", "care_management_agency")
+    alice = make_user(
+        "alice_rn",
+        role="licensed_care_manager",
+        organization=agency,
+        licensed=True,
+        first_name="Alice",
+        last_name="Nguyen",
+    )
+    sam = make_user("sam_supervisor", role="supervisor", organization=agency, first_name="Sam", last_name="Rivera")
+    for i, (family, given) in enumerate([("García", "María José"), ("Okafor", "Chidi"), ("Levy", "Ruth")]):
+        hh = enrolled(alice, "ny-hh-adult", patient=make_patient(alice, family_name=family, given_names=given))
+        if i < 2:
+            contact(hh, alice, when=in_month(PAST_MONTH, 8 + i))
+    ccm = enrolled(alice, "medicare-ccm", care_manager=alice)
+    minutes_in(ccm, alice, 45)
+    sign_in(page, live_server.url, sam)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Billing").click()
+    page.goto(f"{live_server.url}/contacts/billing/?month={MONTH}")
+    assert "75%" in page.locator("[data-total='Brooklyn Care Partners']").inner_text()
+    page.screenshot(path="/tmp/billing_open.png", full_page=True)
+    page.get_by_role("link", name=re.compile(r"^Close ")).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Closing judges each of the")
+    assert page.evaluate("document.activeElement.textContent").startswith("Close ")  # the button has the focus
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#closed-banner")
+    assert "closed by Sam Rivera" in page.locator("#closed-banner").inner_text()
+    page.screenshot(path="/tmp/billing_closed.png", full_page=True)
+    assert MonthClose.objects.get().enrollments == 4
+    assert page.console_errors == []
