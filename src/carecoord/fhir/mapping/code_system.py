@@ -10,6 +10,7 @@ from typing import Any
 
 from carecoord.careteams.models import CareTeamMemberRole
 from carecoord.fhir.mapping.codes import base_url
+from carecoord.tasks.models import TaskKind
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,21 @@ CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
         "Care team roles",
         "What a member does on a person's care team; carried in CareTeam.participant.role.",
         tuple((str(code), str(label)) for code, label in CareTeamMemberRole.choices),
+    ),
+    OurCodeSystem(
+        "task-kind",
+        "CareCoordTaskKind",
+        "Kinds of task",
+        "What kind of work a task is; carried in Task.code.",
+        tuple((str(code), str(label)) for code, label in TaskKind.choices),
+    ),
+    OurCodeSystem(
+        "goal-category",
+        "CareCoordGoalCategory",
+        "Goal categories",
+        "Whether a care plan goal is clinical (set by a licensed user, or measured by a LOINC code); carried in "
+        "Goal.category.",
+        (("clinical", "Clinical goal"), ("non-clinical", "Goal that is not clinical")),
     ),
 )
 

@@ -166,9 +166,21 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
         "community-referral",
         "hit-linkage",
     ]
-    assert anonymous.get("CodeSystem").resource["total"] == 4
+    listed = anonymous.get("CodeSystem").resource
+    assert {e["resource"]["id"] for e in listed["entry"]} == {
+        "program",
+        "consent-form",
+        "core-service",
+        "care-team-role",
+        "task-kind",
+        "goal-category",
+    }
     roles = anonymous.get("CodeSystem/care-team-role").resource
     assert {"lead_care_manager", "caregiver", "primary_care"} <= {c["code"] for c in roles["concept"]}
+    kinds = anonymous.get("CodeSystem/task-kind").resource
+    assert {"safety", "screening", "transition", "care-plan"} <= {c["code"] for c in kinds["concept"]}
+    categories = anonymous.get("CodeSystem/goal-category").resource
+    assert [c["code"] for c in categories["concept"]] == ["clinical", "non-clinical"]
     outcome(anonymous.get("CodeSystem/unknown"), 404)
 
 
