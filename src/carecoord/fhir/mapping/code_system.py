@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from carecoord.careteams.models import CareTeamMemberRole
+from carecoord.contacts.models import Modality, Outcome
 from carecoord.fhir.mapping.codes import base_url
 from carecoord.tasks.models import TaskKind
 
@@ -79,6 +80,21 @@ CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
         "Care team roles",
         "What a member does on a person's care team; carried in CareTeam.participant.role.",
         tuple((str(code), str(label)) for code, label in CareTeamMemberRole.choices),
+    ),
+    OurCodeSystem(
+        "contact-modality",
+        "CareCoordContactModality",
+        "Contact modalities",
+        "How a contact with or about a person took place; carried in a contact's Encounter.type.",
+        tuple((str(code), str(label)) for code, label in Modality.choices),
+    ),
+    OurCodeSystem(
+        "contact-outcome",
+        "CareCoordContactOutcome",
+        "Contact outcomes",
+        "What came of a contact (reached, left a message, no answer ...); carried in a contact Encounter's "
+        "contact-outcome extension.",
+        tuple((str(code), str(label)) for code, label in Outcome.choices),
     ),
     OurCodeSystem(
         "task-kind",

@@ -172,6 +172,8 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
         "consent-form",
         "core-service",
         "care-team-role",
+        "contact-modality",
+        "contact-outcome",
         "task-kind",
         "goal-category",
     }
