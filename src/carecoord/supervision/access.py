@@ -1,7 +1,8 @@
 """Who is on a supervisor's team, and the team's tasks as a supervisor may see them.
 
 A supervisor's team is the people they supervise and themselves; an organization administrator sees everyone
-in the organization who may hold a caseload. The workload and productivity pages show staff names and counts,
+in the organization who may hold a caseload. Someone who has left stays on the team while they still own open
+tasks or hold people, so their work can be moved. The workload and productivity pages show staff names and counts,
 never people's records. The team's task list names people, so it is narrowed to people the supervisor may see
 (``patients.access.visible_patients``, the rule the work list uses) and audited as one listing naming every
 person, as ``tasks.access`` does for the work list.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from carecoord.accounts.models import User
@@ -24,7 +25,8 @@ from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied
 from carecoord.patients.access import visible_patients
 from carecoord.programs.caseload import CASELOAD_ROLES
-from carecoord.supervision.queries import Member, members_of
+from carecoord.programs.models import Enrollment
+from carecoord.supervision.queries import OPEN_ENROLLMENT, Member, members_of
 from carecoord.tasks.models import OPEN_STATUSES, PRIORITY_RANK, Task, TaskKind, TaskQueue
 
 TASKS_SHOWN = 300
@@ -47,19 +49,33 @@ class Team:
         return next((member for member in self.members if str(member.id) == str(member_id)), None)
 
 
+def _active_or_holding_work(user: User) -> Q:
+    """Active staff, and anyone who has left but still owns open tasks or holds people (to be reassigned)."""
+    tasks = Task.objects.filter(owner_id=OuterRef("pk"), organization_id=user.organization_id, status__in=OPEN_STATUSES)
+    people = Enrollment.objects.filter(
+        care_manager_id=OuterRef("pk"), organization_id=user.organization_id, status__in=OPEN_ENROLLMENT
+    )
+    return Q(is_active=True) | Q(Exists(tasks)) | Q(Exists(people))
+
+
 def access_team(user: User) -> Team:
     """The user's team, or AccessDenied for anyone who supervises nobody by role."""
     if can(user, Capability.ASSIGN_CASELOAD):
         staff = User.objects.filter(Q(supervisor=user) | Q(pk=user.pk), organization_id=user.organization_id)
         return Team(
             viewer=user,
-            members=members_of(staff.filter(is_active=True)),
+            members=members_of(staff.filter(_active_or_holding_work(user))),
             everyone=False,
             may_reassign=can(user, Capability.TASKS),
         )
     if can(user, Capability.MANAGE_ORGANIZATION):
-        staff = User.objects.filter(organization_id=user.organization_id, is_active=True, role__in=CASELOAD_ROLES)
-        return Team(viewer=user, members=members_of(staff), everyone=True, may_reassign=False)
+        staff = User.objects.filter(organization_id=user.organization_id, role__in=CASELOAD_ROLES)
+        return Team(
+            viewer=user,
+            members=members_of(staff.filter(_active_or_holding_work(user))),
+            everyone=True,
+            may_reassign=False,
+        )
     raise AccessDenied("Only supervisors and organization administrators see the team's workload.")
 
 

@@ -47,7 +47,11 @@ class Member:
 def members_of(users: Iterable[User]) -> list[Member]:
     roles = dict(Role.choices)
     found = [
-        Member(id=user.pk, name=user.get_full_name() or user.username, role_label=str(roles.get(user.role, user.role)))
+        Member(
+            id=user.pk,
+            name=user.get_full_name() or user.username,
+            role_label=str(roles.get(user.role, user.role)) + ("" if user.is_active else " (has left)"),
+        )
         for user in users
     ]
     return sorted(found, key=lambda member: member.name.lower())

@@ -44,6 +44,7 @@ from carecoord.supervision.queries import (
     team_productivity,
     team_workload,
 )
+from carecoord.tasks.actions import may_own
 from carecoord.tasks.models import TaskPriority, TaskQueue
 from carecoord.web.decorators import page_fetch, staff_user
 
@@ -180,6 +181,18 @@ def _target(found: Team, value: str) -> tuple[User | None, TaskQueue | None, str
     return None, None, ""
 
 
+def _will_stay(chosen: list[Any], owner: User | None, queue: TaskQueue | None) -> set[Any]:
+    """Tasks that need a license the chosen person or queue lacks (warned before confirming; the action decides)."""
+    if owner is not None:
+        if may_own(owner, owner.organization_id, licensed=True):
+            return set()
+        if not may_own(owner, owner.organization_id):
+            return {task.pk for task in chosen}
+    elif queue is None or queue.licensed_only:
+        return set()
+    return {task.pk for task in chosen if task.requires_license}
+
+
 def _back_to_list(request: HttpRequest) -> HttpResponse:
     query = request.POST.get("filters", "")
     return redirect(reverse("supervision:tasks") + (f"?{query}" if query else ""))
@@ -205,6 +218,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
             "supervision/confirm.html",
             {
                 "tasks": chosen,
+                "staying": _will_stay(chosen, owner, queue),
                 "gone": len(gone),
                 "target": target_name,
                 "to": request.POST.get("to", ""),

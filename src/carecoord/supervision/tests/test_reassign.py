@@ -6,6 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from carecoord.accounts.actions import update_user
 from carecoord.audit.models import AuditRecord
 from carecoord.supervision.tests.helpers import make_crew, task
 from carecoord.tasks.actions import licensed_queue
@@ -48,6 +49,7 @@ def test_moving_tasks_reports_the_licensed_refusal_and_moves_the_rest(client, cr
     review = client.post(reverse("supervision:reassign"), {"task": chosen, "to": f"user:{crew.bob.pk}"})
     assert review.status_code == 200
     assert "Move 3 tasks to Bob Brown?" in review.content.decode()
+    assert review.context["staying"] == {clinical.pk}  # warned before confirming
     assert set(crew.bob.owned_tasks.values_list("title", flat=True)) == set()  # nothing moves before confirming
 
     done = client.post(
@@ -106,3 +108,19 @@ def test_nothing_chosen_or_no_target_is_explained(client, crew):
     assert "Choose who should take the tasks" in nowhere.content.decode()
     mine.refresh_from_db()
     assert mine.owner_id == crew.alice.pk
+
+
+def test_someone_who_left_stays_on_the_team_until_their_tasks_are_moved(client, crew):
+    left = task(crew.alice, "Call back")
+    update_user(user=crew.alice, by=None, is_active=False)
+    update_user(user=crew.bob, by=None, is_active=False)  # left with nothing open: no longer listed
+    signed_in(client, crew.sam)
+    team = client.get(reverse("supervision:team"))
+    assert [(line.name, line.role) for line in team.context["lines"]] == [
+        ("Alice Nguyen", "Licensed care manager (has left)"),
+        ("Sam Ortiz", "Supervisor"),
+    ]
+    client.post(reverse("supervision:reassign"), {"task": [left.pk], "to": f"user:{crew.sam.pk}", "confirm": "1"})
+    left.refresh_from_db()
+    assert left.owner_id == crew.sam.pk
+    assert [line.name for line in client.get(reverse("supervision:team")).context["lines"]] == ["Sam Ortiz"]
