@@ -101,3 +101,35 @@ def custom_plans() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET plan_cache_mode")
+
+
+@functools.cache
+def _insert_head(vendor: str, model: type[models.Model], fields: tuple[str, ...]) -> str:
+    names = ", ".join(column(model, name) for name in fields)
+    return f"INSERT INTO {table(model)} ({names}) VALUES "  # noqa: S608 (names from model metadata)
+
+
+def insert_rows(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: tuple[str, ...] = (),
+    returning: tuple[str, ...] = ("id",),
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` (values of ``fields``, already as the database stores them: see ``prep``) in one
+    statement; the ``returning`` columns of each row inserted. With ``unique`` (the columns of a unique
+    constraint) a row that would break the constraint is skipped (``ON CONFLICT DO NOTHING``) and returns
+    nothing. Both databases support this (PostgreSQL; SQLite 3.35 and later)."""
+    if not rows:
+        return []
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = _insert_head(connection.vendor, model, fields) + ", ".join([marks] * len(rows))
+    if unique:
+        sql += f" ON CONFLICT ({', '.join(column(model, name) for name in unique)}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(column(model, name) for name in returning)}"
+    params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()] if returning else []

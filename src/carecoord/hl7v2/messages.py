@@ -3,15 +3,14 @@
 Receivers meet real senders here: CR, LF or CRLF between segments (often mixed), a UTF-8 byte order mark,
 custom encoding characters in MSH-1/MSH-2, and FHS/BHS batches. ``read_block`` turns one block into the
 messages it carries, each with its own bytes exactly as received and its header, without judging whether
-CareCoord accepts them (that is ``transitions``' business). ``parse`` hands one message to python-hl7.
+CareCoord accepts them (that is ``transitions``' business). Fields are read from the text with the message's
+own delimiters (``transitions.adt``): one pass, no second parse.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-import hl7
 
 BOM = b"\xef\xbb\xbf"
 _SEPARATORS = re.compile(r"(\r\n|\r|\n)")
@@ -276,11 +275,3 @@ def read_block(raw: bytes) -> Block:
     if not block.messages:
         block.error = MessageError("The batch carries no message (no MSH segment).", location="MSH")
     return block
-
-
-def parse(text: str) -> hl7.Message:
-    """The message parsed by python-hl7 (``text`` has CR separators). Raises MessageError if it cannot."""
-    try:
-        return hl7.parse(text)
-    except Exception as error:  # python-hl7 raises ParseException, AssertionError, IndexError, ValueError
-        raise MessageError(f"The message cannot be parsed: {error or type(error).__name__}.", code="102") from None

@@ -1,8 +1,9 @@
 """Writes of the ADT feed: storing what arrives (before it is acknowledged), and working the two queues.
 
-``receive_block`` is what the MLLP listener calls for each block, in a worker thread: every message in the
-block is judged, stored (``AdtMessage``) or kept as an error (``IntakeError``) in one transaction, and only
-then is the acknowledgement returned for the listener to send. A message already stored (same sending
+``receive_blocks`` is what the MLLP listener calls, in a worker thread, for the blocks that arrived while the
+previous group was being stored (group commit): every message is judged, stored (``AdtMessage``) or kept as an
+error (``IntakeError``) in one transaction, and only then are the acknowledgements returned for the listener to
+send. A message already stored (same sending
 facility and MSH-10) is acknowledged AA again and not stored twice.
 """
 
@@ -12,17 +13,19 @@ import contextlib
 import datetime
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
 from carecoord.audit.actions import record
 from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.common import sql
 from carecoord.common.errors import AccessDenied, Conflict, ValidationFailed
 from carecoord.hl7v2 import ack as acks
-from carecoord.hl7v2.messages import Block, Header, MessageError, ReceivedMessage, parse, read_block
+from carecoord.hl7v2.messages import Block, Header, MessageError, ReceivedMessage, read_block
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
 from carecoord.transitions.adt import patient_key, read_adt
@@ -50,7 +53,10 @@ class Reply:
 
 
 def _judge(message: ReceivedMessage) -> tuple[acks.Outcome, str]:
-    """AA, or AE/AR with the reason; and the patient key of an accepted message."""
+    """AA, or AE/AR with the reason; and the patient key of an accepted message.
+
+    The message is read once, from its text (``adt.read_adt``): what processing reads later is what is judged
+    here."""
     if message.error is not None or message.header is None:
         error = message.error or MessageError("The MSH segment cannot be read.")
         return acks.Outcome(acks.REJECT, str(error), error.code, error.location or "MSH"), ""
@@ -69,15 +75,12 @@ def _judge(message: ReceivedMessage) -> tuple[acks.Outcome, str]:
         return acks.Outcome(acks.ERROR, "MSH-10 message control id is missing.", "101", "MSH^1^10"), ""
     if len(header.control_id) > 200 or len(header.sending_facility) > 200:
         return acks.Outcome(acks.ERROR, "MSH-4 or MSH-10 is longer than 200 characters.", "102", "MSH^1^10"), ""
-    try:
-        parsed = parse(message.text)
-    except MessageError as error:
-        return acks.Outcome(acks.ERROR, str(error), error.code, "MSH"), ""
-    if not any(str(segment[0]) == "PID" for segment in parsed):
+    pid = ("PID", "PID" + header.delimiters.field)
+    if not any(segment.strip() in pid or segment.startswith(pid[1]) for segment in message.text.split("\r")):
         return acks.Outcome(acks.ERROR, "The ADT message has no PID segment.", "100", "PID"), ""
     try:
-        key = patient_key(read_adt(parsed, message.text))
-    except Exception as error:  # a structure python-hl7 read but we cannot: refuse it, do not crash the block
+        key = patient_key(read_adt(message.text, header))
+    except Exception as error:  # a structure we cannot read: refuse it, do not crash the block
         return acks.Outcome(acks.ERROR, f"The PID segment cannot be read: {error}.", "102", "PID"), ""
     return acks.Outcome(acks.ACCEPT), key
 
@@ -107,89 +110,153 @@ def _keep_error(
     )
 
 
-def _store(
-    message: ReceivedMessage, *, key: str, block: Block, peer: str, received_at: datetime.datetime
-) -> tuple[AdtMessage | None, bool]:
-    """Store an accepted message; (the stored row, False) or (None, True) when it is a duplicate."""
-    header = message.header
-    assert header is not None
-    # Inside a batch's transaction a savepoint lets a duplicate fail alone; a single message is one INSERT in
-    # autocommit (its own transaction: one round trip, committed before the ACK).
-    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    try:
-        with guard:
-            stored = AdtMessage.objects.create(
-                received_at=received_at,
-                peer=peer[:100],
-                sending_application=header.sending_application[:200],
-                sending_facility=header.sending_facility,
-                control_id=header.control_id,
-                message_type=header.message_code[:16],
-                trigger_event=header.trigger_event[:16],
-                message_structure=header.message_structure[:16],
-                version=header.version[:16],
-                batch_control_id=(block.batch_header.raw(11)[:200] if block.batch_header else ""),
-                charset=block.charset,
-                raw=message.raw,
-                patient_key=key,
+_STORED_FIELDS = (
+    "received_at",
+    "peer",
+    "sending_application",
+    "sending_facility",
+    "control_id",
+    "message_type",
+    "trigger_event",
+    "message_structure",
+    "version",
+    "batch_control_id",
+    "charset",
+    "raw",
+    "patient_key",
+    "status",
+    "status_reason",
+    "claimed_by",
+    "attempts",
+)
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    """An accepted message, ready to be stored."""
+
+    message: ReceivedMessage
+    key: str
+    block: Block
+    peer: str
+    received_at: datetime.datetime
+
+    def row(self) -> tuple[Any, ...]:
+        header = self.message.header
+        assert header is not None
+        return (
+            sql.prep(AdtMessage, "received_at", self.received_at),
+            self.peer[:100],
+            header.sending_application[:200],
+            header.sending_facility,
+            header.control_id,
+            header.message_code[:16],
+            header.trigger_event[:16],
+            header.message_structure[:16],
+            header.version[:16],
+            self.block.batch_header.raw(11)[:200] if self.block.batch_header else "",
+            self.block.charset,
+            sql.prep(AdtMessage, "raw", self.message.raw),
+            self.key,
+            MessageStatus.RECEIVED.value,
+            "",
+            "",
+            0,
+        )
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        assert self.message.header is not None
+        return self.message.header.sending_facility, self.message.header.control_id
+
+
+def _store(accepted: list[_Accepted]) -> list[int | None]:
+    """Store accepted messages in one statement; each one's new id, or None when it is a duplicate (its sending
+    facility and control id already stored, or earlier in ``accepted``)."""
+    inserted = sql.insert_rows(
+        AdtMessage,
+        _STORED_FIELDS,
+        [item.row() for item in accepted],
+        unique=("sending_facility", "control_id"),
+        returning=("id", "sending_facility", "control_id"),
+    )
+    ids = {(facility, control): pk for pk, facility, control in inserted}
+    return [ids.pop(item.identity, None) for item in accepted]
+
+
+@dataclass
+class _Plan:
+    """What one block asks of the database, decided before any statement runs."""
+
+    block: Block
+    peer: str
+    answers: list[tuple[Header | None, acks.Outcome]]
+    accepted: list[_Accepted]
+    errors: list[dict[str, Any]]
+
+
+def _plan(raw: bytes, peer: str, received_at: datetime.datetime) -> _Plan:
+    block = read_block(raw)
+    if block.error is not None:
+        outcome = acks.Outcome(acks.REJECT, str(block.error), block.error.code, block.error.location)
+        error = {"raw": raw, "charset": block.charset, "outcome": outcome, "header": block.batch_header}
+        return _Plan(block, peer, [(block.batch_header, outcome)], [], [error])
+    plan = _Plan(block, peer, [], [], [])
+    for message in block.messages:
+        outcome, key = _judge(message)
+        if outcome.code == acks.ACCEPT:
+            plan.accepted.append(_Accepted(message, key, block, peer, received_at))
+        else:
+            plan.errors.append(
+                {"raw": message.raw, "charset": block.charset, "outcome": outcome, "header": message.header}
             )
-    except IntegrityError:
-        if AdtMessage.objects.filter(sending_facility=header.sending_facility, control_id=header.control_id).exists():
-            return None, True
-        raise
-    return stored, False
+        plan.answers.append((message.header, outcome))
+    return plan
 
 
-def receive_block(*, raw: bytes, peer: str, application: str = "CARECOORD", facility: str = "CARECOORD") -> Reply:
-    """Judge, store and acknowledge one MLLP block (a message or a batch). Commits before returning.
+def _reply(plan: _Plan, ids: list[int | None], *, application: str, facility: str) -> Reply:
+    block = plan.block
+    if block.error is not None:
+        text = acks.ack(block.batch_header, plan.answers[0][1], application=application, facility=facility)
+    elif block.is_batch:
+        text = acks.batch_ack(
+            block.batch_header, plan.answers, file_header=block.file_header, application=application, facility=facility
+        )
+    else:
+        text = acks.ack(plan.answers[0][0], plan.answers[0][1], application=application, facility=facility)
+    stored = sum(pk is not None for pk in ids)
+    return Reply(ack=text.encode(block.charset), stored=stored, duplicates=len(ids) - stored, errors=len(plan.errors))
+
+
+def receive_blocks(
+    *, blocks: list[tuple[bytes, str]], application: str = "CARECOORD", facility: str = "CARECOORD"
+) -> list[Reply]:
+    """Judge, store and acknowledge MLLP blocks (each a message or a batch; ``(raw, peer)`` pairs) that arrived
+    at about the same time: all of them in one transaction (group commit), committed before returning.
 
     A block that cannot be read at all (not HL7, a batch with segments outside any message) is kept as one
     error and answered with one AR. Otherwise each message is answered on its own: a single message with an
-    ACK, a batch with a batch of ACKs in the same order (see ``hl7v2.ack.batch_ack``).
+    ACK, a batch with a batch of ACKs in the same order (see ``hl7v2.ack.batch_ack``). A message already stored
+    (same MSH-4 and MSH-10) is answered AA and not stored again. Everything is stored or nothing is.
     """
-    block = read_block(raw)
     received_at = timezone.now()
-    if block.error is not None:
-        outcome = acks.Outcome(acks.REJECT, str(block.error), block.error.code, block.error.location)
-        with transaction.atomic():
-            _keep_error(
-                raw=raw,
-                charset=block.charset,
-                peer=peer,
-                outcome=outcome,
-                header=block.batch_header,
-                received_at=received_at,
-            )
-        text = acks.ack(block.batch_header, outcome, application=application, facility=facility)
-        return Reply(ack=text.encode(block.charset), errors=1)
-    answers: list[tuple[Header | None, acks.Outcome]] = []
-    stored = duplicates = errors = 0
-    # A batch is stored all or nothing; a single message needs no transaction around its one INSERT.
-    with transaction.atomic() if block.is_batch else contextlib.nullcontext():
-        for message in block.messages:
-            outcome, key = _judge(message)
-            if outcome.code == acks.ACCEPT:
-                row, duplicate = _store(message, key=key, block=block, peer=peer, received_at=received_at)
-                stored += row is not None
-                duplicates += duplicate
-            else:
-                errors += 1
-                _keep_error(
-                    raw=message.raw,
-                    charset=block.charset,
-                    peer=peer,
-                    outcome=outcome,
-                    header=message.header,
-                    received_at=received_at,
-                )
-            answers.append((message.header, outcome))
-    if block.is_batch:
-        text = acks.batch_ack(
-            block.batch_header, answers, file_header=block.file_header, application=application, facility=facility
-        )
-    else:
-        text = acks.ack(answers[0][0], answers[0][1], application=application, facility=facility)
-    return Reply(ack=text.encode(block.charset), stored=stored, duplicates=duplicates, errors=errors)
+    plans = [_plan(raw, peer, received_at) for raw, peer in blocks]
+    accepted = [item for plan in plans for item in plan.accepted]
+    errors = [(plan.peer, error) for plan in plans for error in plan.errors]
+    # One statement stores every accepted message; alone, it needs no transaction around it (autocommit).
+    writes = bool(accepted) + len(errors)
+    with transaction.atomic() if writes > 1 else contextlib.nullcontext():
+        ids = iter(_store(accepted))
+        for peer, error in errors:
+            _keep_error(peer=peer, received_at=received_at, **error)
+    return [
+        _reply(plan, [next(ids) for _ in plan.accepted], application=application, facility=facility) for plan in plans
+    ]
+
+
+def receive_block(*, raw: bytes, peer: str, application: str = "CARECOORD", facility: str = "CARECOORD") -> Reply:
+    """Judge, store and acknowledge one MLLP block (a message or a batch); see ``receive_blocks``."""
+    return receive_blocks(blocks=[(raw, peer)], application=application, facility=facility)[0]
 
 
 def record_framing_error(*, raw: bytes, peer: str, reason: str) -> IntakeError:
@@ -236,23 +303,26 @@ def replay_intake_error(*, error: IntakeError, by: User, raw: bytes | None = Non
         raise ValidationFailed(f"Still refused ({outcome.code}): {outcome.reason}", field="raw")
     assert message.header is not None
     with transaction.atomic():
-        row, duplicate = _store(message, key=key, block=block, peer=error.peer, received_at=timezone.now())
-        if row is None:
-            row = AdtMessage.objects.get(
-                sending_facility=message.header.sending_facility, control_id=message.header.control_id
+        (pk,) = _store([_Accepted(message, key, block, error.peer, timezone.now())])
+        duplicate = pk is None
+        if pk is None:
+            pk = (
+                AdtMessage.objects.only("pk")
+                .get(sending_facility=message.header.sending_facility, control_id=message.header.control_id)
+                .pk
             )
         error.status = IntakeErrorStatus.REPLAYED
         error.resolved_by = by
         error.resolved_at = timezone.now()
         error.resolution_note = note.strip()
-        error.message = row
+        error.message_id = pk
         error.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_note", "message"])
         record(
             by=by,
             action=AuditAction.UPDATE,
             object_type="IntakeError",
             object_id=str(error.pk),
-            detail={"replayed_as": row.pk, "repaired": raw is not None, "duplicate": duplicate},
+            detail={"replayed_as": pk, "repaired": raw is not None, "duplicate": duplicate},
         )
     return Reply(ack=b"", stored=0 if duplicate else 1, duplicates=int(duplicate))
 

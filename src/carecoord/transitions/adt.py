@@ -11,7 +11,6 @@ import re
 import zoneinfo
 from dataclasses import dataclass, field
 
-import hl7
 from django.conf import settings
 
 from carecoord.common.text import fold
@@ -56,17 +55,19 @@ class AdtContent:
 
 
 class Segments:
-    """The fields of a parsed message's segments, split with its own delimiters."""
+    """The fields of a message's segments (CR-separated text), split with its own delimiters."""
 
-    def __init__(self, message: hl7.Message, header: Header):
+    def __init__(self, text: str, header: Header):
         self.d: Delimiters = header.delimiters
         self.rows: list[list[str]] = []
-        for segment in message:
-            text = str(segment)
-            if text.startswith("MSH"):
+        for segment in text.split("\r"):
+            segment = segment.strip()
+            if not segment:
+                continue
+            if segment.startswith("MSH"):
                 self.rows.append(list(header.fields))
             else:
-                self.rows.append(text.split(self.d.field))
+                self.rows.append(segment.split(self.d.field))
 
     def all(self, name: str) -> list[list[str]]:
         return [row for row in self.rows if row and row[0] == name]
@@ -120,10 +121,11 @@ def _identifiers(s: Segments, row: list[str], number: int, default_authority: st
     return found
 
 
-def read_adt(message: hl7.Message, text: str) -> AdtContent:
-    """What the message says, from its parsed form (``text`` is its CR-separated text, for the MSH)."""
-    header = read_header(text.split("\r", 1)[0])
-    s = Segments(message, header)
+def read_adt(text: str, header: Header | None = None) -> AdtContent:
+    """What the message says, read from its CR-separated text (``header``: its MSH, when already read)."""
+    if header is None:
+        header = read_header(text.split("\r", 1)[0])
+    s = Segments(text, header)
     facility_default = header.component(4, 1) or header.component(4, 2)
     evn, pid, pv1, pv2, mrg = s.first("EVN"), s.first("PID"), s.first("PV1"), s.first("PV2"), s.first("MRG")
     identifiers = _identifiers(s, pid, 3, facility_default)

@@ -1,8 +1,11 @@
 """The MLLP listener: many connections, each block stored and committed before its ACK is written.
 
-Each connection reads one block, hands it to ``actions.receive_block`` in a bounded pool of database threads,
-writes the acknowledgement and only then reads the next block: a slow database slows the acknowledgements
-(and, through TCP, the sender) but never drops a message. A connection that is idle for ``idle_timeout``, or
+Each connection reads one block, hands it to the listener's intake queue, writes the acknowledgement once the
+block is committed and only then reads the next block: a slow database slows the acknowledgements (and, through
+TCP, the sender) but never drops a message. The queue is a group commit: one group at a time is judged and
+stored (``actions.receive_blocks``, one transaction, in a database thread); the blocks that arrive meanwhile
+form the next group. Under load a commit serves every connection that was waiting, and a lone block is stored
+as soon as it arrives. A connection that is idle for ``idle_timeout``, or
 sends bytes that are not an MLLP block, is closed; other connections carry on. If the database fails, the
 block is not acknowledged and the connection is closed, so the sender sends it again.
 """
@@ -22,10 +25,12 @@ from hl7.mllp import start_hl7_server
 from carecoord.common.middleware import origin
 from carecoord.hl7v2 import mllp
 from carecoord.hl7v2.ack import REJECT, Outcome, ack
-from carecoord.transitions.actions import Reply, receive_block, record_framing_error
+from carecoord.transitions.actions import Reply, receive_block, receive_blocks, record_framing_error
 from carecoord.transitions.config import ListenerConfig
 
 log = logging.getLogger(__name__)
+
+MAX_GROUP = 200  # blocks stored in one transaction at most
 
 
 def _in_db_thread(function: Any, /, **kwargs: Any) -> Any:
@@ -47,6 +52,8 @@ class Listener:
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[Any]] = set()
         self.received = 0
+        self._waiting: list[tuple[bytes, str, asyncio.Future[Reply]]] = []
+        self._storing: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -74,6 +81,8 @@ class Listener:
             task.cancel()
         if self.connections:
             await asyncio.gather(*self.connections, return_exceptions=True)
+        if self._storing is not None:
+            await asyncio.gather(self._storing, return_exceptions=True)
         if self.server is not None:
             await self.server.wait_closed()
         # Close each database thread's connection (the barrier makes every thread take one), then the threads.
@@ -88,6 +97,50 @@ class Listener:
     async def _run(self, function: Any, /, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, lambda: _in_db_thread(function, **kwargs))
+
+    async def _receive(self, raw: bytes, peer: str) -> Reply:
+        """The block's reply, once it is committed with the group it joined."""
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting.append((raw, peer, future))
+        if self._storing is None:
+            self._storing = asyncio.create_task(self._store_groups())
+        return await future
+
+    async def _store_groups(self) -> None:
+        """Store what is waiting, a group at a time, until nothing is."""
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+                try:
+                    replies = await self._run(
+                        receive_blocks,
+                        blocks=[(raw, peer) for raw, peer, _ in group],
+                        application=self.config.application,
+                        facility=self.config.facility,
+                    )
+                except Exception as error:
+                    if len(group) == 1:
+                        _settle(group[0][2], error=error)
+                        continue
+                    # One block must not fail the others: each one again, alone, in its own transaction.
+                    for raw, peer, future in group:
+                        try:
+                            reply = await self._run(
+                                receive_block,
+                                raw=raw,
+                                peer=peer,
+                                application=self.config.application,
+                                facility=self.config.facility,
+                            )
+                        except Exception as alone:
+                            _settle(future, error=alone)
+                        else:
+                            _settle(future, reply)
+                    continue
+                for (_, _, future), reply in zip(group, replies, strict=True):
+                    _settle(future, reply)
+        finally:
+            self._storing = None
 
     async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -134,16 +187,21 @@ class Listener:
                 await writer.drain()
                 log.warning("Closing %s after a framing error: %s", peer, error)
                 return
-            reply: Reply = await self._run(
-                receive_block,
-                raw=raw,
-                peer=peer,
-                application=self.config.application,
-                facility=self.config.facility,
-            )
+            reply = await self._receive(raw, peer)
             self.received += reply.stored
             writer.write(mllp.frame(reply.ack))
             await writer.drain()
+
+
+def _settle(future: asyncio.Future[Reply], reply: Reply | None = None, *, error: Exception | None = None) -> None:
+    """Hand a connection its reply, or the error that kept its block from being stored (the connection closes
+    without an ACK). A connection closed meanwhile is not waiting any more."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    elif reply is not None:
+        future.set_result(reply)
 
 
 def _close_connections(barrier: threading.Barrier) -> None:
