@@ -86,9 +86,9 @@ def give_state(today: datetime.date) -> int:
     active = "programs_enrollment e WHERE e.status = 'active'"
     # Reviews spread over the coming year (the ones before were done): about 4% fall within the lead time.
     review = (
-        "(CURRENT_DATE + abs(hashtext(e.id::text)) % 365)"
+        "(CURRENT_DATE + mod(abs(hashtext(e.id::text)), 365))"
         if postgres
-        else "date('now', '+' || (abs(random()) % 365) || ' days')"
+        else "date('now', '+' || (abs(random()) %% 365) || ' days')"
     )
     now = timezone.now()
     rows = 0
