@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "carecoord.transitions",
     "carecoord.dayview",
     "carecoord.supervision",
+    "carecoord.directory",
     "carecoord.fhir",
     "carecoord.web",
     "carecoord.demo",

@@ -1,0 +1,167 @@
+"""Directory import and export through the command line, on the HSDS and Ohana data in ../shared/data/hsds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from carecoord.directory.models import (
+    Address,
+    Language,
+    Location,
+    Phone,
+    ResourceOrganization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
+from carecoord.testing.cli import run_carecoord
+
+HSDS = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "hsds"
+OHANA = HSDS / "ohana-api-smc" / "sample-csv"
+FIXTURES = HSDS / "ohana-api-smc" / "import-fixtures-incl-invalid"
+SERVICE_FULL = HSDS / "hsds3-spec-examples" / "service_full.json"
+
+pytestmark = [pytest.mark.django_db, pytest.mark.skipif(not HSDS.is_dir(), reason="../shared/data is not present")]
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (ResourceOrganization, Location, Service, ServiceAtLocation, Address, Phone, Schedule, Language)
+    }
+
+
+def test_ohana_sample_imports_cleanly_and_again_unchanged(capsys, monkeypatch):
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(OHANA))
+    assert status == 0, out
+    assert ResourceOrganization.objects.count() == 8
+    assert Location.objects.count() == 22
+    assert Service.objects.count() == 23
+    assert "0 rejected" in out.splitlines()[-1]
+    fair_oaks = Location.objects.get(source="sample-csv", external_id="1")
+    assert fair_oaks.organization.name == "Peninsula Family Service"
+    assert fair_oaks.addresses.get(address_type="physical").city == "Redwood City"
+    assert sorted(lang.name for lang in fair_oaks.languages.all()) == ["Spanish", "Tagalog"]
+    weekly = Schedule.objects.filter(location__external_id="22", freq="WEEKLY").order_by("id")
+    assert [(s.byday, s.opens_at.isoformat(), s.closes_at.isoformat()) for s in weekly][:1] == [
+        ("MO", "08:00:00", "17:00:00")
+    ]
+    afternoon = Schedule.objects.get(service__external_id="22", external_id="9")
+    assert afternoon.closes_at.isoformat() == "16:00:00"  # "4:00 PM"
+    service = Service.objects.filter(taxonomy_terms__isnull=False, source="sample-csv").distinct().get()
+    needs = {term.code: term.need_category for term in service.taxonomy_terms.all()}
+    assert needs["105"] == "transportation-insecurity"
+    assert TaxonomyTerm.objects.get(code="102").need_category == "food-insecurity"
+    assert TaxonomyTerm.objects.get(code="110").need_category == "employment-status"
+    before = counts()
+
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(OHANA))
+    assert status == 0
+    assert out.splitlines()[-1].endswith("0 added, 0 updated, 366 unchanged, 0 rejected")
+    assert counts() == before
+
+
+def ohana_set(folder: Path, **files: str) -> Path:
+    """A folder of Ohana CSV files, each copied from one of Ohana's importer fixtures."""
+    folder.mkdir()
+    for target, fixture in files.items():
+        shutil.copy(FIXTURES / fixture, folder / f"{target}.csv")
+    return folder
+
+
+def test_invalid_ohana_rows_are_rejected_with_reasons_and_nothing_of_them_written(capsys, monkeypatch, tmp_path):
+    folder = ohana_set(
+        tmp_path / "harvest",
+        organizations="invalid_org.csv",
+        locations="invalid_location.csv",
+        addresses="invalid_address.csv",
+        phones="invalid_phone.csv",
+        contacts="invalid_contact.csv",
+        regular_schedules="invalid_regular_schedule.csv",
+        holiday_schedules="invalid_holiday_schedule.csv",
+        taxonomy="invalid_parent_category.csv",
+    )
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(folder))
+    lines = out.splitlines()
+    assert "organizations.csv row 2: rejected organization 1: name: is required" in lines
+    assert (
+        "taxonomy.csv row 2: rejected taxonomy_term 101-01: parent_id: category '0' is not earlier in taxonomy.csv"
+        in lines
+    )
+    assert any(line.startswith("locations.csv row 2: rejected location 1: organization_id:") for line in lines)
+    assert any(line.startswith("locations.csv row 3: rejected location 3: organization_id:") for line in lines)
+    assert any(line.startswith("phones.csv row 2: rejected phone 1: number_type: is required") for line in lines)
+    assert any(
+        line.startswith("regular_schedules.csv row 2: rejected schedule 1: closes_at: is required") for line in lines
+    )
+    assert any(
+        line.startswith("holiday_schedules.csv row 2: rejected schedule 1: closed: is required") for line in lines
+    )
+    assert "organizations.csv row 3: added organization 2" in lines
+    assert status == 0  # organization 2 is valid and went in
+    assert list(ResourceOrganization.objects.values_list("external_id", flat=True)) == ["2"]
+    assert Location.objects.count() == 0 and Address.objects.count() == 0 and Phone.objects.count() == 0
+
+
+def test_all_or_nothing_writes_nothing_when_a_row_is_bad(capsys, monkeypatch, tmp_path):
+    folder = ohana_set(tmp_path / "harvest", organizations="invalid_org.csv")
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", "--all-or-nothing", str(folder))
+    assert status == 1
+    assert "(nothing written)" in out.splitlines()[-1]
+    assert ResourceOrganization.objects.count() == 0
+
+
+def test_dates_ohana_accepts_and_the_one_it_does_not(capsys, monkeypatch, tmp_path):
+    for name in ("org_with_2_digit_year", "org_with_spelled_out_date", "org_with_invalid_date"):
+        folder = ohana_set(tmp_path / name, organizations=f"{name}.csv")
+        status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", "--dry-run", str(folder))
+        if name == "org_with_invalid_date":
+            assert status == 1
+            assert "date_incorporated: '24/2/70' is not a valid date" in out
+        else:
+            assert status == 0, out
+    assert ResourceOrganization.objects.count() == 0  # dry runs write nothing
+
+
+def test_hsds3_json_fields_and_export_round_trip(capsys, monkeypatch, tmp_path):
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(SERVICE_FULL), "--source", "example")
+    assert status == 0, out
+    service = Service.objects.get(source="example")
+    assert service.organization.name == "Example Organization Inc."
+    assert (service.minimum_age, service.maximum_age) == (12, 100)
+    assert service.assured_date.isoformat() == "2005-01-01"
+    hours = service.schedules.get()
+    assert (hours.freq, hours.byday, hours.opens_at.isoformat()) == ("WEEKLY", "TH,FR", "10:00:00")
+    assert [(lang.name, lang.code) for lang in service.languages.all()] == [("Urdu", "ur")]
+    assert service.cost_options.get().amount is not None
+    at = ServiceAtLocation.objects.get(source="example")
+    assert at.location.addresses.exists()
+    assert at.location.accessibility.exists()
+    before = counts()
+
+    exported = tmp_path / "export.json"
+    status, _, _ = run_carecoord(capsys, monkeypatch, "directory-export", "--source", "example", "--out", str(exported))
+    assert status == 0
+    page = json.loads(exported.read_text())
+    assert page["total_items"] == 1 and page["contents"][0]["id"] == service.external_id
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(exported), "--source", "example")
+    assert status == 0
+    assert out.splitlines()[-1].endswith("0 added, 0 updated, 5 unchanged, 0 rejected")
+    assert counts() == before
+
+
+def test_unreadable_paths_exit_1(capsys, monkeypatch, tmp_path):
+    status, _, err = run_carecoord(capsys, monkeypatch, "directory-import", str(tmp_path / "missing"))
+    assert status == 1 and "No such file" in err
+    (tmp_path / "empty").mkdir()
+    status, _, err = run_carecoord(capsys, monkeypatch, "directory-import", str(tmp_path / "empty"))
+    assert status == 1 and "Ohana" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(broken))
+    assert status == 1 and "not JSON" in out
