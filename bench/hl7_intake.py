@@ -1,7 +1,7 @@
 """HL7 v2 ADT intake and processing throughput, against a bare MLLP server measured in the same run.
 
 Usage: .venv/bin/python bench/hl7_intake.py [--database postgres|sqlite|both] [--messages N] [--connections C]
-                                            [--people P] [--rounds R] [--workers W]
+                                            [--people P] [--rounds R] [--workers W] [--pg-database NAME]
 
 For each database, in a fresh database (PostgreSQL ``carecoord_bench_hl7``, created and dropped here; a
 temporary SQLite file), it migrates and registers P people with Medicaid CINs (the ADT messages carry them in
@@ -42,7 +42,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = "carecoord_bench_hl7"
-PG_URL = f"postgresql://root@127.0.0.1:5432/{PG_DATABASE}"
 VT, FS, CR = b"\x0b", b"\x1c", b"\r"
 TARGETS = {"intake": 2000.0, "processing": 300.0, "alert": 2.0}
 
@@ -353,6 +352,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pg-database", default=PG_DATABASE, help="PostgreSQL database (created and dropped here)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -363,12 +363,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run("SQLite", f"sqlite:///{folder}/bench.sqlite3", args)
     if args.database in ("postgres", "both"):
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", PG_DATABASE], check=True)
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "root", PG_DATABASE], check=True)
+        database = args.pg_database
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", database], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "root", database], check=True)
         try:
-            run("PostgreSQL", PG_URL, args)
+            run("PostgreSQL", f"postgresql://root@127.0.0.1:5432/{database}", args)
         finally:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", PG_DATABASE], check=False)
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "root", "--if-exists", database], check=False)
 
 
 if __name__ == "__main__":
