@@ -124,9 +124,7 @@ def _write_details(kind: str, owner: models.Model, data: dict[str, Any]) -> None
                     Phone.objects.create(contact=created, **phone)
 
 
-def _resolve(
-    bundle: Bundle, source: str, report: DirectoryImportReport
-) -> tuple[list[tuple[Record, dict[str, str]]], set[tuple[str, str]]]:
+def _resolve(bundle: Bundle, source: str, report: DirectoryImportReport) -> list[tuple[Record, dict[str, str], str]]:
     """Records that can be written, in parent-first order, with the references they keep."""
     rejected = {(r.kind, r.external_id) for r in bundle.rejections}
     for problem in bundle.rejections:
@@ -138,13 +136,13 @@ def _resolve(
         for kind, model in MODELS.items()
         if kind in ("organization", "location", "service")
     }
-    accepted: list[tuple[Record, dict[str, str]]] = []
+    accepted: list[tuple[Record, dict[str, str], str]] = []
     ok: set[tuple[str, str]] = set()
     for kind in KINDS:
         for record in (r for r in bundle.records.values() if r.kind == kind):
             where = f"{record.file} row {record.row}" if record.row is not None else record.file
             refs: dict[str, str] = {}
-            reason = ""
+            reason = note = ""
             for ref_kind, ref_id in record.refs.items():
                 if (ref_kind, ref_id) in ok or (
                     (ref_kind, ref_id) not in rejected and ref_id in existing.get(ref_kind, set())
@@ -154,6 +152,8 @@ def _resolve(
                     why = "was rejected" if (ref_kind, ref_id) in rejected else "is not in this data or the directory"
                     reason = f"{ref_kind}_id: {ref_kind} {ref_id!r} {why}"
                     break
+                else:
+                    note = f"{ref_kind}_id {ref_id!r} is not in this data or the directory: kept without it"
             for ref_kind in record.required_refs:
                 if not reason and ref_kind not in record.refs:
                     reason = f"{ref_kind}_id: is required"
@@ -162,8 +162,8 @@ def _resolve(
                 report.results.append(RecordResult(kind, record.external_id, where, Outcome.REJECTED, reason))
                 continue
             ok.add((kind, record.external_id))
-            accepted.append((record, refs))
-    return accepted, ok
+            accepted.append((record, refs, note))
+    return accepted
 
 
 def import_directory(
@@ -178,13 +178,13 @@ def import_directory(
     report = DirectoryImportReport(source=source, format=bundle.format, dry_run=dry_run)
     try:
         with transaction.atomic():
-            accepted, _ = _resolve(bundle, source, report)
+            accepted = _resolve(bundle, source, report)
             terms = {t.external_id: t for t in TaxonomyTerm.objects.filter(source=source)}
             loaded: dict[tuple[str, str], SourcedRecord] = {}
-            for index, (record, refs) in enumerate(accepted, start=1):
+            for index, (record, refs, note) in enumerate(accepted, start=1):
                 outcome = _write(record, refs, source, loaded, terms, bundle)
                 where = f"{record.file} row {record.row}" if record.row is not None else record.file
-                report.results.append(RecordResult(record.kind, record.external_id, where, outcome))
+                report.results.append(RecordResult(record.kind, record.external_id, where, outcome, note))
                 if progress is not None:
                     progress(index, len(accepted))
             if all_or_nothing and report.count(Outcome.REJECTED):

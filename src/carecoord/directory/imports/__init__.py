@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from carecoord.common.errors import DomainError
-from carecoord.directory.imports import hsds3_json, ohana_csv
+from carecoord.directory.imports import hsds1_csv, hsds3_csv, hsds3_json, ohana_csv
 from carecoord.directory.imports.common import Bundle
 
 
@@ -32,11 +32,10 @@ def read_path(path: Path) -> Bundle:
             version = str(json.loads(package.read_text(encoding="utf-8-sig")).get("version", ""))
         except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
             raise UnreadablePath(f"{package} is not a data package: {error}") from None
-        raise UnreadablePath(
-            f"{package}: HSDS {version or '1.x'} data packages are not read yet; use HSDS 3.0 JSON or Ohana CSV"
-        )
+        if version.startswith("3"):
+            return hsds3_csv.read(path)
+        return hsds1_csv.read(path)
     if ohana_csv.looks_like(path):
         return ohana_csv.read(path)
-    raise UnreadablePath(
-        f"{path} holds no datapackage.json and none of Ohana's CSV files ({', '.join(ohana_csv.FILES)})"
-    )
+    names = ", ".join(ohana_csv.FILES)
+    raise UnreadablePath(f"{path} holds no datapackage.json and none of Ohana's CSV files ({names})")

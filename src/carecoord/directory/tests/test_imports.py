@@ -165,3 +165,68 @@ def test_unreadable_paths_exit_1(capsys, monkeypatch, tmp_path):
     broken.write_text("{not json")
     status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(broken))
     assert status == 1 and "not JSON" in out
+
+
+HSDS3_CSV = HSDS / "hsds3-spec-examples" / "csv"
+HSDS1 = HSDS / "hsds1.1-sample-data" / "all_resources"
+
+
+def test_hsds3_data_package_imports_the_example_and_again_unchanged(capsys, monkeypatch):
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(HSDS3_CSV), "--source", "tabular")
+    assert status == 0, out
+    assert out.splitlines()[-1].endswith("5 added, 0 updated, 0 unchanged, 0 rejected")
+    assert "organization_id '985e4a42-bd9f-4edc-911d-0243a4640aca' is not in this data" in out
+    service = Service.objects.get(source="tabular")
+    assert service.status == "active" and service.minimum_age == 12
+    hours = service.schedules.get()
+    assert (hours.byday, hours.opens_at.isoformat(), hours.closes_at.isoformat()) == ("TH,FR", "10:00:00", "18:00:00")
+    assert [(lang.name, lang.code) for lang in service.languages.all()] == [("Urdu", "ur")]
+    assert service.phones.get().languages == "Urdu"
+    assert service.contacts.get().phones.get().number == '"+44 1234 234567"'
+    cost = service.cost_options.get()
+    assert (str(cost.amount), cost.currency) == ("35.00", "GBP")
+    location = Location.objects.get(source="tabular")
+    assert location.organization is None
+    assert location.addresses.get().address_type == "postal"
+    before = counts()
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(HSDS3_CSV), "--source", "tabular")
+    assert status == 0 and out.splitlines()[-1].endswith("0 added, 0 updated, 5 unchanged, 0 rejected")
+    assert counts() == before
+
+
+def test_hsds3_rejected_service_takes_its_service_at_location_with_it(capsys, monkeypatch, tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(HSDS3_CSV, folder)
+    services = (folder / "services.csv").read_text(encoding="utf-8")
+    (folder / "services.csv").write_text(services.replace(",active,", ",open,", 1), encoding="utf-8")
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(folder))
+    lines = out.splitlines()
+    assert (
+        "services.csv row 2: rejected service ac148810-d857-441c-9679-408f346de14b: status: 'open' is not one of "
+        "active, inactive, defunct, temporarily closed" in lines
+    )
+    assert (
+        "service_at_location.csv row 2: rejected service_at_location e94c9f38-1e8f-4564-91d4-d53501ab1765: "
+        "service_id: service 'ac148810-d857-441c-9679-408f346de14b' was rejected" in lines
+    )
+    assert status == 0  # the organization, location and term are fine
+    assert Service.objects.count() == 0 and ServiceAtLocation.objects.count() == 0
+    assert Schedule.objects.filter(service__isnull=False).count() == 0
+    assert Location.objects.get().schedules.count() == 1
+
+
+def test_hsds1_sample_package(capsys, monkeypatch):
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(HSDS1 / "datapackage.json"))
+    assert status == 0, out
+    assert out.splitlines()[-1].startswith("HSDS 1.x tabular data package from source 'all_resources'")
+    assert "0 rejected" in out.splitlines()[-1]
+    assert (ResourceOrganization.objects.count(), Location.objects.count()) == (10, 10)
+    assert (Service.objects.count(), ServiceAtLocation.objects.count()) == (13, 13)
+    helpline = Service.objects.get(name="Never Homeless Helpline")
+    assert helpline.eligibility_description == "adult"
+    assert sorted(helpline.languages.values_list("name", flat=True)) == ["English", "Spanish"]
+    weekly = helpline.schedules.filter(freq="WEEKLY").order_by("byday")
+    assert [(s.byday, s.opens_at.isoformat()) for s in weekly] == [("MO", "09:00:00"), ("TU", "09:00:00"),
+                                                                   ("WE", "09:00:00")]  # fmt: skip
+    closure = helpline.schedules.get(closed=True)
+    assert (closure.valid_from.isoformat(), closure.valid_to.isoformat()) == ("2019-12-24", "2019-12-26")
