@@ -230,3 +230,38 @@ def test_hsds1_sample_package(capsys, monkeypatch):
                                                                    ("WE", "09:00:00")]  # fmt: skip
     closure = helpline.schedules.get(closed=True)
     assert (closure.valid_from.isoformat(), closure.valid_to.isoformat()) == ("2019-12-24", "2019-12-26")
+
+
+def test_rows_without_parents_are_rejected_and_nothing_imported_exits_1(capsys, monkeypatch, tmp_path):
+    folder = ohana_set(
+        tmp_path / "orphans",
+        services="invalid_service_location.csv",
+        contacts="contact_with_no_parent.csv",
+        phones="phone_with_no_parent.csv",
+        regular_schedules="regular_schedule_with_no_parent.csv",
+        holiday_schedules="holiday_schedule_with_no_parent.csv",
+        mail_addresses="invalid_mail_address_location.csv",
+    )
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(folder))
+    lines = out.splitlines()
+    assert status == 1
+    assert lines[-1].endswith("6 records: 0 added, 0 updated, 0 unchanged, 6 rejected")
+    assert (
+        "services.csv row 2: rejected service 1: location_id: location '100' is not in this data (or was rejected)"
+        in lines
+    )
+    assert (
+        "contacts.csv row 2: rejected contact 1: location_id / organization_id / service_id: the row belongs to nothing"
+        in (lines)
+    )
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def test_import_is_audited_on_the_cli_channel(capsys, monkeypatch):
+    from carecoord.audit.models import AuditRecord
+
+    status, _, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(SERVICE_FULL), "--source", "example")
+    assert status == 0
+    entry = AuditRecord.objects.get(object_type="Directory")
+    assert (entry.object_id, entry.channel, entry.action) == ("example", "cli", "update")
+    assert entry.detail["added"] == 5
