@@ -110,12 +110,13 @@ def _field_names(model: type[models.Model]) -> set[str]:
     return {f.name for f in model._meta.concrete_fields if not f.is_relation}
 
 
-def _write_details(kind: str, owner: models.Model, data: dict[str, Any]) -> None:
+def _write_details(kind: str, owner: models.Model, data: dict[str, Any], *, replace: bool) -> None:
     owner_field = OWNER_FIELD[kind]
     for key, model in DETAIL_MODELS.items():
         if owner_field not in {f.name for f in model._meta.fields}:
             continue
-        model.objects.filter(**{owner_field: owner}).delete()  # type: ignore[attr-defined]
+        if replace:
+            model.objects.filter(**{owner_field: owner}).delete()  # type: ignore[attr-defined]
         for item in data.get(key, []):
             values = {k: v for k, v in item.items() if k in _field_names(model)}
             created = model.objects.create(**{owner_field: owner}, **values)  # type: ignore[attr-defined]
@@ -181,8 +182,15 @@ def import_directory(
             accepted = _resolve(bundle, source, report)
             terms = {t.external_id: t for t in TaxonomyTerm.objects.filter(source=source)}
             loaded: dict[tuple[str, str], SourcedRecord] = {}
+            kinds = {record.kind for record, _, _ in accepted}
+            existing = {
+                (kind, instance.external_id): instance
+                for kind in kinds
+                for instance in MODELS[kind].objects.filter(source=source)
+            }
             for index, (record, refs, note) in enumerate(accepted, start=1):
-                outcome = _write(record, refs, source, loaded, terms, bundle)
+                found = existing.get((record.kind, record.external_id))
+                outcome = _write(record, refs, source, found, loaded, terms, bundle)
                 where = f"{record.file} row {record.row}" if record.row is not None else record.file
                 report.results.append(RecordResult(record.kind, record.external_id, where, outcome, note))
                 if progress is not None:
@@ -229,13 +237,13 @@ def _write(
     record: Record,
     refs: dict[str, str],
     source: str,
+    instance: Any,
     loaded: dict[tuple[str, str], SourcedRecord],
     terms: dict[str, TaxonomyTerm],
     bundle: Bundle,
 ) -> Outcome:
     model = MODELS[record.kind]
     fingerprint = _fingerprint(record, refs)
-    instance = model.objects.filter(source=source, external_id=record.external_id).first()
     if instance is not None and instance.content_hash == fingerprint:
         loaded[(record.kind, record.external_id)] = instance
         if record.kind == "taxonomy_term":
@@ -262,7 +270,7 @@ def _write(
     if record.kind == "taxonomy_term":
         terms[record.external_id] = instance
     if record.kind in OWNER_FIELD:
-        _write_details(record.kind, instance, record.data)
+        _write_details(record.kind, instance, record.data, replace=outcome == Outcome.UPDATED)
     if record.kind == "service":
         instance.taxonomy_terms.set([terms[t] for t in record.taxonomy_terms if t in terms])
     return outcome

@@ -265,3 +265,20 @@ def test_import_is_audited_on_the_cli_channel(capsys, monkeypatch):
     entry = AuditRecord.objects.get(object_type="Directory")
     assert (entry.object_id, entry.channel, entry.action) == ("example", "cli", "update")
     assert entry.detail["added"] == 5
+
+
+def test_changed_record_is_updated_and_its_details_replaced(capsys, monkeypatch, tmp_path):
+    folder = tmp_path / "ohana"
+    shutil.copytree(OHANA, folder)
+    status, _, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(folder), "--source", "smc")
+    assert status == 0
+    before = counts()
+    phones = (folder / "phones.csv").read_text(encoding="utf-8")
+    (folder / "phones.csv").write_text(phones.replace("650 780-7525", "650 780-7000", 1), encoding="utf-8")
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(folder), "--source", "smc")
+    assert status == 0
+    assert "locations.csv row 2: updated location 1" in out.splitlines()
+    assert out.splitlines()[-1].endswith("0 added, 1 updated, 365 unchanged, 0 rejected")
+    assert counts() == before
+    numbers = set(Location.objects.get(source="smc", external_id="1").phones.values_list("number", flat=True))
+    assert "650 780-7000" in numbers and "650 780-7525" not in numbers
