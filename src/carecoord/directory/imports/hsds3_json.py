@@ -18,6 +18,8 @@ DETAIL_KEYS = {
     "service": ("phones", "contacts", "schedules", "languages", "service_areas", "cost_options"),
     "service_at_location": ("phones", "contacts", "schedules"),
 }
+SINGULAR = {"addresses": "address", "phones": "phone", "contacts": "contact", "schedules": "schedule",
+            "languages": "language", "service_areas": "service_area", "cost_options": "cost_option"}  # fmt: skip
 CONVERT: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "organization": hsds3.organization,
     "location": hsds3.location,
@@ -46,7 +48,7 @@ class Reader:
                         converted["phones"] = [hsds3.phone(p) for p in item.get("phones") or []]
                 except FieldProblem as problem:
                     self.bundle.reject(
-                        key.rstrip("s"),
+                        SINGULAR.get(key, key),
                         text(item.get("id")) if isinstance(item, dict) else "",
                         self.file,
                         None,

@@ -282,3 +282,19 @@ def test_changed_record_is_updated_and_its_details_replaced(capsys, monkeypatch,
     assert counts() == before
     numbers = set(Location.objects.get(source="smc", external_id="1").phones.values_list("number", flat=True))
     assert "650 780-7000" in numbers and "650 780-7525" not in numbers
+
+
+def test_hsds3_json_detail_without_a_required_field_is_rejected_by_its_path(capsys, monkeypatch, tmp_path):
+    document = json.loads(SERVICE_FULL.read_text(encoding="utf-8"))
+    for location in (document["organization"]["locations"][0], document["service_at_locations"][0]["location"]):
+        location["addresses"][0]["city"] = ""
+    broken = tmp_path / "service.json"
+    broken.write_text(json.dumps(document), encoding="utf-8")
+    status, out, _ = run_carecoord(capsys, monkeypatch, "directory-import", str(broken))
+    assert status == 0
+    address_id = document["organization"]["locations"][0]["addresses"][0]["id"]
+    assert (
+        f"service.json: rejected address {address_id}: service.organization.locations[0].addresses[0].city: is required"
+        in (out.splitlines())
+    )
+    assert Location.objects.get().addresses.count() == 0
