@@ -739,15 +739,17 @@ def process_waiting_for_key(key: str, *, patient: Patient) -> list[AdtMessage]:
     return done
 
 
-def run_once(config: WorkerConfig) -> int:
-    """Claim and process what is waiting, until nothing is; returns how many messages were processed."""
+def run_once(config: WorkerConfig, stop: threading.Event | None = None) -> int:
+    """Claim and process what is waiting, until nothing is (or ``stop`` is set: a stopping worker finishes the
+    batch in hand and claims no more); returns how many messages were processed."""
     total = 0
-    while True:
+    while stop is None or not stop.is_set():
         messages = claim(worker=config.name, limit=config.batch_size)
         if not messages:
             return total
         process_batch(messages, worker=config.name)
         total += len(messages)
+    return total
 
 
 def run_forever(config: WorkerConfig, stop: threading.Event, *, on_idle: Callable[[], None] | None = None) -> int:
@@ -762,7 +764,7 @@ def run_forever(config: WorkerConfig, stop: threading.Event, *, on_idle: Callabl
             if released:
                 log.warning("Released %s ADT messages claimed by workers that stopped", released)
             last_release = now
-        total += run_once(config)
+        total += run_once(config, stop)
         if on_idle is not None:
             on_idle()
         stop.wait(config.poll_interval)

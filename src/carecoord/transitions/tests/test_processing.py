@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import threading
 import zoneinfo
 
 import pytest
@@ -12,6 +13,7 @@ from carecoord.common.errors import AccessDenied
 from carecoord.patients.data import IdentifierData
 from carecoord.patients.models import Patient
 from carecoord.testing.factories import make_patient
+from carecoord.transitions import processing
 from carecoord.transitions.actions import (
     dismiss_intake_error,
     link_message_to_patient,
@@ -197,3 +199,21 @@ def test_queues_are_seen_only_by_the_roles_that_work_them(olga_admin, bob_coordi
     assert access_review_queue(bob_coordinator) == []
     with pytest.raises(AccessDenied):
         access_review_queue(audrey_auditor)
+
+
+def test_a_stopping_worker_finishes_the_batch_in_hand_and_claims_no_more(ana):
+    receive(*(cin_pid(f"S{n}", "A08") for n in range(3)))
+    one_at_a_time = WorkerConfig(name="test-worker", batch_size=1)
+    stop = threading.Event()
+    real = processing.process_batch
+
+    def then_stop(messages, **kwargs):
+        real(messages, **kwargs)
+        stop.set()  # SIGTERM arrives while the first batch is being applied
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(processing, "process_batch", then_stop)
+        assert run_once(one_at_a_time, stop) == 1
+    waiting = AdtMessage.objects.filter(status=MessageStatus.RECEIVED)
+    assert waiting.count() == 2 and not waiting.exclude(claimed_by="").exists()  # left for the next worker
+    assert run_once(one_at_a_time) == 2
