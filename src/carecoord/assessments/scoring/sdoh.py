@@ -50,6 +50,18 @@ EDUCATION = _domain("educational-attainment", "Educational Attainment")
 # [R] SDOHCC has no "interpersonal safety" category (intimate-partner-violence and elder-abuse are narrower than
 # AHC's "anyone, including family and friends"), so the finding uses a local code until a clinician decides.
 INTERPERSONAL_SAFETY_DOMAIN = _domain("interpersonal-safety", "Interpersonal Safety", LOCAL_DOMAIN_SYSTEM)
+# Every domain a screen can find (the suggested referral and problem tasks are named after them).
+DOMAINS: tuple[Coding, ...] = (
+    FOOD,
+    HOUSING,
+    HOMELESS,
+    INADEQUATE_HOUSING,
+    UTILITIES,
+    TRANSPORT,
+    EMPLOYMENT,
+    EDUCATION,
+    INTERPERSONAL_SAFETY_DOMAIN,
+)
 
 # C.7: the positive answers of the AHC HRSN questions and the NY 12-question version, with their SDOH domain.
 HRSN_POSITIVE_ANSWERS: Mapping[str, Mapping[str, Coding]] = {

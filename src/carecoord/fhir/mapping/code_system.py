@@ -5,13 +5,16 @@ The codes are part of the public contract; the displays and definitions here are
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from carecoord.assessments.scoring.sdoh import DOMAINS
 from carecoord.careteams.models import CareTeamMemberRole
 from carecoord.contacts.models import Modality, Outcome
 from carecoord.fhir.mapping.codes import base_url
 from carecoord.tasks.models import TaskKind
+from carecoord.tasks.rules import RULES
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,16 @@ class OurCodeSystem:
     @property
     def url(self) -> str:
         return f"{base_url()}/CodeSystem/{self.id}"
+
+
+def _task_reasons() -> Iterator[tuple[str, str]]:
+    """Every rule's reason code; a rule named per social needs domain (``sdoh-<domain>``) gives one per domain."""
+    for rule in RULES:
+        if "<domain>" not in rule.reason:
+            yield rule.reason, rule.name
+            continue
+        for domain in DOMAINS:
+            yield rule.reason.replace("<domain>", domain.code), f"{rule.name}: {domain.display}"
 
 
 CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
@@ -102,6 +115,14 @@ CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
         "Kinds of task",
         "What kind of work a task is; carried in Task.code.",
         tuple((str(code), str(label)) for code, label in TaskKind.choices),
+    ),
+    OurCodeSystem(
+        "task-reason",
+        "CareCoordTaskReason",
+        "Why a task exists",
+        "The rule that made a task (the rules job's and the hooks other actions run; `carecoord rules` lists them); "
+        "carried in Task.reasonCode.",
+        tuple(_task_reasons()),
     ),
     OurCodeSystem(
         "goal-category",

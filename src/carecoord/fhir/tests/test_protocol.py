@@ -175,12 +175,16 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
         "contact-modality",
         "contact-outcome",
         "task-kind",
+        "task-reason",
         "goal-category",
     }
     roles = anonymous.get("CodeSystem/care-team-role").resource
     assert {"lead_care_manager", "caregiver", "primary_care"} <= {c["code"] for c in roles["concept"]}
     kinds = anonymous.get("CodeSystem/task-kind").resource
     assert {"safety", "screening", "transition", "care-plan"} <= {c["code"] for c in kinds["concept"]}
+    reasons = {c["code"] for c in anonymous.get("CodeSystem/task-reason").resource["concept"]}
+    assert {"careplan-review", "monthly-contact-minimum", "sdoh-food-insecurity", "problem-homelessness"} <= reasons
+    assert not any("<" in code for code in reasons)
     categories = anonymous.get("CodeSystem/goal-category").resource
     assert [c["code"] for c in categories["concept"]] == ["clinical", "non-clinical"]
     outcome(anonymous.get("CodeSystem/unknown"), 404)
