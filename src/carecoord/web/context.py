@@ -37,7 +37,8 @@ def _nav(request: HttpRequest, granted: frozenset[Capability]) -> list[NavItem]:
         ("Administration", reverse("web:admin_center"), Capability.MANAGE_USERS),
         ("Audit trail", reverse("web:audit_trail"), Capability.READ_AUDIT),
     ]
-    return [NavItem(label, url, path.startswith(url)) for label, url, needed in entries if needed in granted]
+    shown = dict.fromkeys((label, url) for label, url, needed in entries if needed in granted)  # once each
+    return [NavItem(label, url, path.startswith(url)) for label, url in shown]
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
