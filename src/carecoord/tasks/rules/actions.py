@@ -34,6 +34,7 @@ from carecoord.tasks.models import (
     TaskComment,
     TaskKind,
     TaskPriority,
+    TaskQueue,
     TaskStatus,
 )
 from carecoord.tasks.rules.config import RulesConfig
@@ -101,10 +102,15 @@ def _open_rule_tasks(rule: Rule, scope: Scope) -> dict[tuple[str, str, str], uui
 def _create(rule: Rule, obligations: list[Obligation], scope: Scope, owners: _Owners) -> int:
     """Insert one batch (ignoring rows another run inserted first) and audit the rows this run inserted."""
     now = scope.now
+    queues: dict[uuid.UUID, TaskQueue] = {}  # the licensed queue of each organization, looked up once
     tasks: list[Task] = []
     for obligation in obligations:
         owner = owners.owner(obligation.care_manager_id, obligation.organization_id, rule.requires_license)
-        queue = licensed_queue(obligation.organization_id) if owner is None and rule.requires_license else None
+        queue = None
+        if owner is None and rule.requires_license:
+            if obligation.organization_id not in queues:
+                queues[obligation.organization_id] = licensed_queue(obligation.organization_id)
+            queue = queues[obligation.organization_id]
         tasks.append(
             Task(
                 id=uuid.uuid4(),
