@@ -36,29 +36,24 @@ def _fields(instance: models.Model, **renamed: str) -> dict[str, Any]:
 
 
 def _phones(manager: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            **_fields(p, languages="_languages"),
-            "languages": [{"name": n.strip()} for n in p.languages.split(",") if n.strip()],
-        }
-        for p in manager.all()
-    ]
+    """Phones with their languages as HSDS language objects (stored as one comma-separated field)."""
+    phones = []
+    for phone in manager.all():
+        data = _fields(phone)
+        data["languages"] = [{"name": name.strip()} for name in phone.languages.split(",") if name.strip()]
+        phones.append(data)
+    return phones
 
 
 def _contacts(manager: Any) -> list[dict[str, Any]]:
     return [{**_fields(c), "phones": _phones(c.phones)} for c in manager.all()]
 
 
-def _clean(item: dict[str, Any]) -> dict[str, Any]:
-    item.pop("_languages", None)
-    return item
-
-
 def _location(location: Location) -> dict[str, Any]:
     return {
         **_fields(location),
         "addresses": [_fields(a) for a in location.addresses.all()],
-        "phones": [_clean(p) for p in _phones(location.phones)],
+        "phones": _phones(location.phones),
         "contacts": _contacts(location.contacts),
         "schedules": [_fields(s) for s in location.schedules.all()],
         "languages": [_fields(lang) for lang in location.languages.all()],
@@ -68,7 +63,7 @@ def _location(location: Location) -> dict[str, Any]:
 
 def _organization(organization: ResourceOrganization) -> dict[str, Any]:
     data = _fields(organization, parent_external_id="parent_organization_id")
-    data["phones"] = [_clean(p) for p in _phones(organization.phones)]
+    data["phones"] = _phones(organization.phones)
     data["contacts"] = _contacts(organization.contacts)
     data["locations"] = [_location(location) for location in organization.locations.all()]
     return data
@@ -78,7 +73,7 @@ def _at_location(row: ServiceAtLocation) -> dict[str, Any]:
     return {
         "id": row.external_id,
         "description": row.description,
-        "phones": [_clean(p) for p in _phones(row.phones)],
+        "phones": _phones(row.phones),
         "contacts": _contacts(row.contacts),
         "schedules": [_fields(s) for s in row.schedules.all()],
         "location": _location(row.location),
@@ -90,7 +85,7 @@ def service_full(service: Service) -> dict[str, Any]:
     data.update(
         {
             "organization": _organization(service.organization) if service.organization else None,
-            "phones": [_clean(p) for p in _phones(service.phones)],
+            "phones": _phones(service.phones),
             "contacts": _contacts(service.contacts),
             "schedules": [_fields(s) for s in service.schedules.all()],
             "languages": [_fields(lang) for lang in service.languages.all()],
