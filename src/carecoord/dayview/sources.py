@@ -115,10 +115,12 @@ def caseload(user: User, visible: QuerySet[Patient], today: datetime.date) -> Ca
     verdict = MonthStatus.objects.filter(enrollment=OuterRef("pk"), month=month_start(today))
     rows = (
         Enrollment.objects.filter(
+            # Correlated, so only these people's access facts are read (``patient__in`` builds the set of
+            # everyone the user may see first: a scan of the whole registry).
+            Exists(visible.filter(pk=OuterRef("patient_id"))),
             care_manager=user,
             organization_id=user.organization_id,
             status=EnrollmentStatus.ACTIVE,
-            patient__in=visible,
         )
         .annotate(
             contacted=Exists(contacted),
@@ -289,7 +291,7 @@ def tasks(
     # row would cost more than the statement.
     found = list(
         Task.objects.filter(work, status__in=OPEN_STATUSES, due_at__lt=end_of_today)
-        .filter(Q(patient__isnull=True) | Q(patient__in=visible))
+        .filter(Q(patient__isnull=True) | Exists(visible.filter(pk=OuterRef("patient_id"))))
         .order_by("due_at", "created_at")
         .values_list(
             "pk",
@@ -473,6 +475,17 @@ def referrals_waiting(user: User, today: datetime.date) -> list[Row]:
     found = (
         ProgramReferral.objects.filter(receiving_organization_id=user.organization_id, status=ReferralStatus.PENDING)
         .select_related("patient", "program", "referring_organization")
+        .only(
+            "pk",
+            "received_at",
+            "referrer_name",
+            "source",
+            "patient__family_name",
+            "patient__given_names",
+            "patient__birth_date",
+            "program__name",
+            "referring_organization__name",
+        )
         .order_by("received_at")[:SOURCE_LIMIT]
     )
     rows = []
@@ -495,7 +508,7 @@ def referrals_waiting(user: User, today: datetime.date) -> list[Row]:
                     if waiting
                     else f"Referred to {referral.program.name} by {source} today — waiting for a decision"
                 ),
-                action_url=reverse("programs:referral", args=[referral.pk]),
+                action_url=link("programs:referral", referral.pk),
                 action_label="Decide",
                 person=person(referral.patient),
             )
