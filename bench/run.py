@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["search.py", "fhir_read.py", "programs.py", "hl7_intake.py"]
+BENCHMARKS = [
+    "search.py",
+    "fhir_read.py",
+    "programs.py",
+    "hl7_intake.py",
+    "dayview.py",
+    "rules.py",
+    "billing.py",
+]
 
 if __name__ == "__main__":
     failed = []
