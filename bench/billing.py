@@ -45,6 +45,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness import start_django  # bench/ is the script's directory, so on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = "carecoord_bench_billing"
 PG_URL = f"postgresql://root@127.0.0.1:5432/{PG_DATABASE}"
@@ -362,17 +364,7 @@ def measure_recompute(repeat: int, month_closed: datetime.date) -> dict[str, lis
 
 
 def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
-    os.environ.update(
-        {
-            "CARECOORD_DATABASE_URL": url,
-            "CARECOORD_SECRET_KEY": "bench-" + "b" * 40,
-            "CARECOORD_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "carecoord.settings",
-        }
-    )
-    import django
-
-    django.setup()
+    start_django(url)
     from django.core.management import call_command
     from django.db import connection
 
@@ -381,7 +373,6 @@ def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
     from carecoord.contacts.models import BillingCorrection, MonthClose, MonthStatus
     from carecoord.programs.rules import add_months, month_start
 
-    call_command("migrate", verbosity=0)
     if Organization.objects.filter(name="Bench Billing Agency").exists():  # --keep left a loaded database
         from django.utils import timezone
 

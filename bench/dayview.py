@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness import start_django  # bench/ is the script's directory, so on sys.path
 from programs import load, percentile  # bench/ is the script's directory, so on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,21 +184,7 @@ def load_day(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
-    os.environ.update(
-        {
-            "CARECOORD_DATABASE_URL": url,
-            "CARECOORD_SECRET_KEY": "bench-" + "d" * 40,
-            "CARECOORD_LOG_LEVEL": "WARNING",
-            "CARECOORD_ALLOWED_HOSTS": "testserver",
-            "CARECOORD_MFA_REQUIRED": "0",
-            "DJANGO_SETTINGS_MODULE": "carecoord.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    start_django(url, pages=True)
     from django.db import connection
     from django.test import Client
 
@@ -207,11 +194,6 @@ def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("The loader writes tasks with PostgreSQL's generate_series: use --database postgres")
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    call_command("migrate", verbosity=0)
     if not User.objects.filter(username=SUBJECT).exists():  # --keep leaves a loaded database to reuse
         load_day(args)
     subject = User.objects.get(username=SUBJECT)

@@ -41,6 +41,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from harness import start_django  # bench/ is the script's directory, so on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = "carecoord_bench_programs"
 PG_URL = f"postgresql://root@127.0.0.1:5432/{PG_DATABASE}"
@@ -490,31 +492,12 @@ def load(people: int, care_managers: int, agencies: int) -> dict[str, Any]:
 
 
 def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
-    os.environ.update(
-        {
-            "CARECOORD_DATABASE_URL": url,
-            "CARECOORD_SECRET_KEY": "bench-" + "p" * 40,
-            "CARECOORD_LOG_LEVEL": "WARNING",
-            "CARECOORD_ALLOWED_HOSTS": "testserver",
-            "CARECOORD_MFA_REQUIRED": "0",
-            "DJANGO_SETTINGS_MODULE": "carecoord.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    start_django(url, pages=True)
     from django.db import connection
     from django.test import Client
 
     from carecoord.accounts.models import User
 
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     if User.objects.filter(username__startswith="bench_sup_").exists():  # --keep left a loaded database
         loaded = {

@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness import start_django  # bench/ is the script's directory, so on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = "carecoord_bench_rules"
 PG_URL = f"postgresql://root@127.0.0.1:5432/{PG_DATABASE}"
@@ -144,18 +146,7 @@ def give_state(today: datetime.date) -> int:
 
 
 def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
-    os.environ.update(
-        {
-            "CARECOORD_DATABASE_URL": url,
-            "CARECOORD_SECRET_KEY": "bench-" + "r" * 40,
-            "CARECOORD_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "carecoord.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    start_django(url)
     from django.db import connection
     from django.utils import timezone
 
@@ -164,7 +155,6 @@ def worker(url: str, args: argparse.Namespace, result_path: str) -> None:
     from carecoord.tasks.models import Task
     from carecoord.tasks.rules import RulesConfig, run_rules
 
-    call_command("migrate", verbosity=0)
     today = timezone.localdate()
     started = time.perf_counter()
     loaded_rows = 0
