@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "carecoord.dayview",
     "carecoord.supervision",
     "carecoord.directory",
+    "carecoord.referrals",
     "carecoord.fhir",
     "carecoord.web",
     "carecoord.demo",
