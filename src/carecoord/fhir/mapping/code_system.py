@@ -132,6 +132,14 @@ CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
         "Goal.category.",
         (("clinical", "Clinical goal"), ("non-clinical", "Goal that is not clinical")),
     ),
+    OurCodeSystem(
+        "organization-listing",
+        "CareCoordOrganizationListing",
+        "Where an organization comes from",
+        "Marks an Organization listed in the community resource directory (ids dir-<id>), as opposed to an "
+        "organization of the network; carried in Organization.type.",
+        (("directory", "Listed in the community resource directory"),),
+    ),
 )
 
 

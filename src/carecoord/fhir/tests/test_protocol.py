@@ -92,6 +92,8 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
             "CarePlan",
             "Goal",
             "Task",
+            "HealthcareService",
+            "Location",
         }
     )
     assert {i["code"] for i in listed["Patient"]["interaction"]} == {
@@ -122,7 +124,14 @@ def test_metadata_lists_exactly_what_is_routed(anonymous):
 
 
 def test_every_declared_search_parameter_is_accepted(alice, audrey, maria):
-    samples = {"date": "ge2000", "token": "x", "string": "x", "reference": "x", "uri": "http://x"}
+    samples = {
+        "date": "ge2000",
+        "token": "x",
+        "string": "x",
+        "reference": "x",
+        "uri": "http://x",
+        "special": "40.7|-74.0|5|km",
+    }
     statement = alice.get("metadata").resource
     for entry in statement["rest"][0]["resource"]:
         client = audrey if entry["type"] == "AuditEvent" else alice
@@ -177,6 +186,7 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
         "task-kind",
         "task-reason",
         "goal-category",
+        "organization-listing",
     }
     roles = anonymous.get("CodeSystem/care-team-role").resource
     assert {"lead_care_manager", "caregiver", "primary_care"} <= {c["code"] for c in roles["concept"]}
