@@ -231,6 +231,11 @@ API_TOKEN_DAYS = env_int("CARECOORD_TOKEN_DAYS", 90, minimum=1, maximum=3650)
 # Break-the-glass: how long an emergency access grant lasts.
 BREAK_GLASS_HOURS = env_int("CARECOORD_BREAK_GLASS_HOURS", 4, minimum=1, maximum=72)
 
+# Community referrals: how long a secure link for a partner without an account works (days), and how long a sent
+# referral may wait for the partner to accept it before the requester gets a follow-up task (hours).
+REFERRAL_LINK_DAYS = env_int("CARECOORD_REFERRAL_LINK_DAYS", 14, minimum=1, maximum=90)
+REFERRAL_ACCEPT_HOURS = env_int("CARECOORD_REFERRAL_ACCEPT_HOURS", 72, minimum=1, maximum=24 * 60)
+
 # Outgoing email (off unless CARECOORD_EMAIL_HOST is set): care team alerts say by email that they are waiting.
 EMAIL = email_config_from_env()
 if EMAIL.enabled:

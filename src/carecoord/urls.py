@@ -21,5 +21,6 @@ urlpatterns = [
     path("transitions/", include("carecoord.transitions.urls")),
     path("today/", include("carecoord.dayview.urls")),
     path("team/", include("carecoord.supervision.urls")),
+    path("referrals/", include("carecoord.referrals.urls")),
     path("", include("carecoord.web.urls")),
 ]

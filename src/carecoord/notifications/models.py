@@ -18,6 +18,7 @@ class NotificationKind(models.TextChoices):
     COVERAGE = "coverage", "Caseload coverage"
     HOSPITAL_EVENT = "hospital_event", "Hospital admission, ED visit or discharge"
     SAFETY_ESCALATION = "safety_escalation", "Safety task not acted on in time"
+    COMMUNITY_REFERRAL = "community_referral", "Community referral update"
 
 
 class Notification(models.Model):

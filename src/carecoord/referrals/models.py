@@ -166,9 +166,17 @@ class Referral(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The organization doing the work changed something the requester has not opened the referral since (the day
+    # view's "referral updates"); cleared when the requester opens it.
+    unseen_by_requester = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
+            models.Index(
+                fields=["requester", "status_changed_at"],
+                condition=models.Q(unseen_by_requester=True),
+                name="sdoh_referral_unseen",
+            ),
             models.Index(fields=["target_organization", "status", "authored_on"], name="sdoh_referral_target"),
             models.Index(fields=["referring_organization", "status", "authored_on"], name="sdoh_referral_source"),
             models.Index(fields=["patient", "authored_on"], name="sdoh_referral_patient"),
@@ -190,6 +198,11 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    @property
+    def patient_name(self) -> str:
+        """The person's name as shared with the partner (the partner never reads the chart)."""
+        return str(self.shared.get("name", "")) if isinstance(self.shared, dict) else ""
 
 
 class EventChannel(models.TextChoices):

@@ -26,6 +26,7 @@ from carecoord.careplans.actions.base import (
     _may_write,
 )
 from carecoord.careplans.models import (
+    LIVING_PLAN_STATUSES,
     OPEN_INTERVENTION_STATUSES,
     CarePlan,
     CarePlanProblem,
@@ -43,7 +44,7 @@ from carecoord.clinical.codes import looks_like
 from carecoord.clinical.models import LOINC
 from carecoord.common.errors import DomainError, ValidationFailed
 from carecoord.tasks.actions import TRANSITIONS as TASK_TRANSITIONS
-from carecoord.tasks.actions import TaskData, create_task, set_task_status
+from carecoord.tasks.actions import TaskData, close_task, create_task, set_task_status
 from carecoord.tasks.models import Task, TaskKind, TaskStatus
 
 # Goals ------------------------------------------------------------------------------------------------------------
@@ -355,3 +356,57 @@ def complete_intervention(*, intervention: Intervention, by: User, note: str = "
             set_task_status(task=task, status=TaskStatus.COMPLETED, by=by)
         _commit(plan, by, f"Intervention done: {intervention.description}", intervention=str(intervention.pk))
     return intervention
+
+
+# A community referral's news (closing the loop) -------------------------------------------------------------------
+
+
+def follow_referral(
+    *,
+    intervention: Intervention | None,
+    goal: Goal | None,
+    status: str = "",
+    reason: str = "",
+    progress: str = "",
+    achievement: str = "",
+    summary: str,
+) -> bool:
+    """A community referral linked to this intervention or goal moved (``referrals.loop``): the intervention takes
+    ``status`` (completed closes it and its task) and the goal gets ``progress`` as a note. Written by the system,
+    not a user: the news came from the organization doing the work, which never writes the plan itself. Nothing
+    happens to a closed plan, intervention or goal. True when something was written."""
+    plan = intervention.plan if intervention is not None else goal.plan if goal is not None else None
+    if plan is None or plan.status not in LIVING_PLAN_STATUSES:
+        return False
+    if intervention is not None and intervention.plan_id != plan.pk:
+        raise ValueError("The intervention and the goal belong to different plans.")
+    wrote = False
+    with transaction.atomic():
+        if intervention is not None and intervention.is_open and status and status != intervention.status:
+            now = timezone.now()
+            intervention.status = status
+            intervention.status_reason = reason.strip()[:300]
+            intervention.updated_at = now
+            if status == InterventionStatus.COMPLETED:
+                intervention.completed_at = now
+            intervention.save()
+            task = intervention.task
+            if task is not None and task.is_open and status not in OPEN_INTERVENTION_STATUSES:
+                done = status == InterventionStatus.COMPLETED
+                close_task(
+                    task=task,
+                    status=TaskStatus.COMPLETED if done else TaskStatus.CANCELLED,
+                    by=None,
+                    reason=reason or summary,
+                )
+            wrote = True
+        if goal is not None and goal.is_open and progress.strip():
+            GoalProgressNote.objects.create(goal=goal, text=progress.strip(), author=None)
+            if achievement in PROGRESS_ACHIEVEMENTS and achievement != goal.achievement_status:
+                goal.achievement_status = achievement
+                goal.updated_at = timezone.now()
+                goal.save(update_fields=["achievement_status", "updated_at"])
+            wrote = True
+        if wrote:
+            _commit(plan, None, summary, source="community-referral")
+    return wrote
