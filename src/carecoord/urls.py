@@ -21,6 +21,7 @@ urlpatterns = [
     path("transitions/", include("carecoord.transitions.urls")),
     path("today/", include("carecoord.dayview.urls")),
     path("team/", include("carecoord.supervision.urls")),
+    path("directory/", include("carecoord.directory.urls")),
     path("referrals/", include("carecoord.referrals.urls")),
     path("", include("carecoord.web.urls")),
 ]

@@ -21,6 +21,7 @@ from django.db import models, transaction
 from carecoord.audit.actions import record as audit
 from carecoord.audit.models import AuditAction, Purpose
 from carecoord.directory.imports.common import KINDS, Bundle, Record
+from carecoord.directory.indexing import reindex_services, services_touched
 from carecoord.directory.models import (
     Accessibility,
     Address,
@@ -188,9 +189,12 @@ def import_directory(
                 for kind in kinds
                 for instance in MODELS[kind].objects.filter(source=source)
             }
+            changed: dict[str, set[int]] = {kind: set() for kind in MODELS}
             for index, (record, refs, note) in enumerate(accepted, start=1):
                 found = existing.get((record.kind, record.external_id))
                 outcome = _write(record, refs, source, found, loaded, terms, bundle)
+                if outcome in (Outcome.ADDED, Outcome.UPDATED):
+                    changed[record.kind].add(loaded[(record.kind, record.external_id)].pk)
                 where = f"{record.file} row {record.row}" if record.row is not None else record.file
                 report.results.append(RecordResult(record.kind, record.external_id, where, outcome, note))
                 if progress is not None:
@@ -198,6 +202,7 @@ def import_directory(
             if all_or_nothing and report.count(Outcome.REJECTED):
                 report.written = False
                 raise _RollBack
+            _reindex(changed)
             audit(
                 by=None,
                 username="directory-import",
@@ -213,6 +218,19 @@ def import_directory(
     except _RollBack:
         pass
     return report
+
+
+def _reindex(changed: dict[str, set[int]]) -> None:
+    """Rebuild the search rows of every service this import changed, directly or through a record it depends on."""
+    touched = services_touched(
+        services=changed["service"],
+        service_at_locations=changed["service_at_location"],
+        organizations=changed["organization"],
+        locations=changed["location"],
+        terms=changed["taxonomy_term"],
+    )
+    if touched:
+        reindex_services(touched)
 
 
 def _term_need(term_id: str, bundle: Bundle, terms: dict[str, TaxonomyTerm]) -> str:

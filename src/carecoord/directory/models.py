@@ -278,3 +278,58 @@ class CostOption(Detail):  # noqa: DJ008
     amount_description = models.TextField(blank=True)
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
+
+
+class ServiceSearchRow(models.Model):  # noqa: DJ008
+    """The search index: one row per service at a location (or per service that has no location), denormalised
+    from the records above by ``directory.indexing`` whenever an import changes them (``directory-reindex``
+    rebuilds it whole). Text columns hold folded words between single spaces (" food pantry ") so that a word or
+    word-prefix test is a plain ``LIKE``; location is a ZIP centroid or the location's own coordinates."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="search_rows")
+    service_at_location = models.ForeignKey(
+        ServiceAtLocation, null=True, on_delete=models.CASCADE, related_name="search_rows"
+    )
+    location = models.ForeignKey(Location, null=True, on_delete=models.CASCADE, related_name="search_rows")
+    organization = models.ForeignKey(
+        ResourceOrganization, null=True, on_delete=models.CASCADE, related_name="search_rows"
+    )
+    active = models.BooleanField(default=True)
+    latitude = models.FloatField(null=True)
+    longitude = models.FloatField(null=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    name_words = models.TextField(help_text="Folded words of the service's and organization's names")
+    words = models.TextField(help_text="Folded words of names, descriptions, keywords and taxonomy terms")
+    needs = models.CharField(max_length=400, blank=True, help_text="SDOH need codes met, space separated")
+    terms = models.TextField(blank=True, help_text="Taxonomy term codes, space separated")
+    languages = models.TextField(blank=True, help_text="Language codes and folded names, space separated")
+    minimum_age = models.PositiveSmallIntegerField(null=True)
+    maximum_age = models.PositiveSmallIntegerField(null=True)
+    free = models.BooleanField(default=False)
+    area_words = models.TextField(blank=True, help_text="ZIPs and folded place names served; empty: anywhere")
+    has_hours = models.BooleanField(default=False)
+    assured_date = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["latitude", "longitude"], name="directory_search_latlon"),
+            models.Index(fields=["active", "assured_date"], name="directory_search_active"),
+        ]
+
+
+class SearchHours(models.Model):  # noqa: DJ008
+    """Opening hours of a search row as the search understands them: a weekday with minutes since midnight (the
+    closing minute excluded; 1440 is midnight), within optional dates; or a closure (``closed``) on the dates and
+    weekday given (none: every day)."""
+
+    row = models.ForeignKey(ServiceSearchRow, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(null=True, help_text="ISO weekday 1 (Monday) to 7")
+    opens = models.PositiveSmallIntegerField(default=0)
+    closes = models.PositiveSmallIntegerField(default=1440)
+    valid_from = models.DateField(null=True)
+    valid_to = models.DateField(null=True)
+    closed = models.BooleanField(default=False)
+    yearly = models.BooleanField(default=False, help_text="The dates recur every year (stored in the year 2000)")
+
+    class Meta:
+        indexes = [models.Index(fields=["row", "weekday"], name="directory_hours_row_day")]

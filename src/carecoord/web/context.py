@@ -27,7 +27,9 @@ def _nav(request: HttpRequest, granted: frozenset[Capability]) -> list[NavItem]:
         ("Patients", reverse("web:patient_search"), Capability.VIEW_PATIENTS),
         ("Tasks", reverse("tasks:work_list"), Capability.TASKS),
         ("Referrals", reverse("programs:referrals"), Capability.VIEW_PATIENTS),
+        ("Referral inbox", reverse("referrals:inbox"), Capability.VIEW_REFERRALS_TO_ORG),  # partners
         ("Enrollment", reverse("programs:board"), Capability.VIEW_PATIENTS),
+        ("Directory", reverse("directory:search"), Capability.COMMUNITY_REFERRAL),
         ("Caseloads", reverse("caseload:team"), Capability.ASSIGN_CASELOAD),
         ("Team", reverse("supervision:team"), Capability.ASSIGN_CASELOAD),  # supervisors
         ("Team", reverse("supervision:team"), Capability.MANAGE_ORGANIZATION),  # organization administrators
