@@ -19,4 +19,6 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("web:audit_trail")
     if can(user, Capability.MANAGE_USERS):
         return redirect("web:admin_center")
+    if can(user, Capability.VIEW_REFERRALS_TO_ORG):
+        return redirect("referrals:inbox")
     return render(request, "web/partner_home.html")
