@@ -94,6 +94,7 @@ def _gather(user: User, filters: DayFilters) -> tuple[list[Row], bool]:
     rows += sources.screenings_overdue(load, today)
     if can(user, Capability.VIEW_PATIENTS):
         rows += sources.referrals_waiting(user, today)
+        rows += sources.referral_updates(user, visible, today)
     return rows, cut
 
 

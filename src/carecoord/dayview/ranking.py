@@ -1,7 +1,8 @@
 """The day view's order, as data: what a care manager should do first, and why.
 
 Every row is one thing to do (a safety flag, a transition's next step, a task, a month at risk, a plan review, a
-screening, a referral). Rows are placed in bands, most urgent first; ``BANDS`` is the rule table:
+screening, a referral waiting for a decision, a community referral's news: a rejected or failed one is due today,
+other news is undated). Rows are placed in bands, most urgent first; ``BANDS`` is the rule table:
 
 ====  ============  ==========================================================  ===========================
 band  name          a row is in it when                                         within the band

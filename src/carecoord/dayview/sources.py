@@ -516,6 +516,77 @@ def referrals_waiting(user: User, today: datetime.date) -> list[Row]:
     return rows
 
 
+# Community referrals with news for their requester --------------------------------------------------------------
+
+_REFERRAL_NEWS: dict[str, str] = {
+    "accepted": "accepted",
+    "rejected": "rejected",
+    "in-progress": "started work on",
+    "on-hold": "paused",
+    "completed": "completed",
+    "failed": "could not complete",
+    "cancelled": "cancelled",
+}
+
+
+def referral_updates(user: User, visible: QuerySet[Patient], today: datetime.date) -> list[Row]:
+    """The user's community referrals the organization doing the work changed since the user last opened them
+    (``Referral.unseen_by_requester``), for people the user may still see, latest first (one statement). A
+    rejected or failed referral needs action today (find another service); the rest are news."""
+    from carecoord.referrals.models import Referral
+
+    found = (
+        Referral.objects.filter(requester=user, unseen_by_requester=True)
+        .filter(Exists(visible.filter(pk=OuterRef("patient_id"))))
+        .select_related("patient", "target_directory_organization")
+        .only(
+            "pk",
+            "status",
+            "status_reason",
+            "status_changed_at",
+            "target_display",
+            "outcome",
+            "patient__family_name",
+            "patient__given_names",
+            "patient__birth_date",
+            "target_directory_organization__name",
+        )
+        .order_by("-status_changed_at")[:SOURCE_LIMIT]
+    )
+    rows = []
+    for referral in found:
+        partner = (
+            referral.target_directory_organization.name
+            if referral.target_directory_organization is not None
+            else referral.target_display
+        )
+        changed = timezone.localtime(referral.status_changed_at)
+        needs_action = referral.status in ("rejected", "failed")
+        verb = _REFERRAL_NEWS.get(referral.status, "updated")
+        why = f"{partner} {verb} the referral {relative(changed)}"
+        if referral.status_reason:
+            why += f": “{referral.status_reason}”"
+        if referral.outcome:
+            why += f" — outcome: {referral.get_outcome_display().lower()}"
+        if needs_action:
+            why += " — find another service"
+        rows.append(
+            Row(
+                kind=Kind.REFERRAL,
+                key=f"Referral/{referral.pk}",
+                title=f"Referral {verb}" if needs_action else "Referral update",
+                why=why,
+                action_url=link("referrals:detail", referral.pk),
+                action_label="Refer elsewhere" if needs_action else "Open the referral",
+                person=person(referral.patient),
+                due=today if needs_action else None,
+                priority="urgent" if needs_action else "routine",
+                detail=referral.target_display,
+            )
+        )
+    return rows
+
+
 __all__ = [
     "Caseload",
     "Covered",
@@ -523,6 +594,7 @@ __all__ = [
     "months_at_risk",
     "plan_reviews",
     "recent_events",
+    "referral_updates",
     "referrals_waiting",
     "safety_flags",
     "screenings_overdue",

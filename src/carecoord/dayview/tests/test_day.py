@@ -189,7 +189,7 @@ def test_the_statement_count_does_not_grow_with_people_or_tasks(client, built, a
     assert len(grown.rows) > len(access_day(alice_rn, filters=DayFilters(kind="safety")).rows) + 30
     assert _statements(alice_rn) == small
     assert _statements(alice_rn, alice) == small_page
-    assert small <= 16, small
+    assert small <= 17, small  # one statement per source (community referral news added the 17th)
     print(f"statements: access_day {small}, page {small_page}")
 
 

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -37,6 +38,8 @@ from carecoord.contacts.billing.rules import last_day
 from carecoord.contacts.billing.table import rules as billing_rules
 from carecoord.contacts.models import Readiness
 from carecoord.programs.models import Enrollment, EnrollmentStatus, ProgramReferral, ReferralStatus
+from carecoord.referrals.models import Referral
+from carecoord.referrals.states import ReferralStatus as ReferralTaskStatus
 from carecoord.tasks.models import OPEN_STATUSES, Task, TaskKind, TaskPriority
 from carecoord.tasks.rules.config import RulesConfig
 
@@ -302,6 +305,27 @@ def find_referral_decision(scope: Scope) -> Iterator[Obligation]:
         )
 
 
+def find_referral_not_accepted(scope: Scope) -> Iterator[Obligation]:
+    """Community referrals still waiting for the partner ``CARECOORD_REFERRAL_ACCEPT_HOURS`` after they were sent
+    (one statement, on the index of waiting referrals); for the requester."""
+    hours = datetime.timedelta(hours=settings.REFERRAL_ACCEPT_HOURS)
+    rows = Referral.objects.filter(status=ReferralTaskStatus.REQUESTED, authored_on__lte=scope.now - hours)
+    if scope.organization_id is not None:
+        rows = rows.filter(referring_organization_id=scope.organization_id)
+    for pk, organization, patient, requester, target, authored in rows.values_list(
+        "pk", "referring_organization_id", "patient_id", "requester_id", "target_display", "authored_on"
+    ).iterator(chunk_size=5000):
+        yield Obligation(
+            organization,
+            patient,
+            f"Referral/{pk}",
+            f"Referral not accepted yet: {target}"[:200],
+            authored + hours,
+            requester,
+            "Call the organization, or send the person somewhere else (cancel this referral with a reason).",
+        )
+
+
 # Codes of the hooks (kept equal to the constants of the modules that create them; test_rules checks).
 REVIEW_REASON = "careplan-review"
 
@@ -366,6 +390,14 @@ RULES: tuple[Rule, ...] = (
         "the referral is accepted, rejected or withdrawn",
         TaskKind.OTHER,
         find_referral_decision,
+    ),
+    Rule(
+        "community-referral-not-accepted",
+        "Community referral not accepted",
+        "A community referral still waiting for the partner CARECOORD_REFERRAL_ACCEPT_HOURS after it was sent.",
+        "the partner accepts or rejects it, or it is cancelled",
+        TaskKind.REFERRAL,
+        find_referral_not_accepted,
     ),
     Rule(
         "phq9-item9-safety",
