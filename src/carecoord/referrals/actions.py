@@ -223,10 +223,12 @@ def send_referral(
     source_task: Task | None = None,
     by: User,
     channel: str = EventChannel.WEB,
+    at: datetime.datetime | None = None,
 ) -> Referral:
     """Refer the person (already fetched through ``patients.access``) to a directory service, with their consent
     to share the chosen details. The referral is *requested*; it goes to the service's organization (and the
-    partner tenant it is mapped to, if any); the suggested-referral task it answers is done."""
+    partner tenant it is mapped to, if any); the suggested-referral task it answers is done. ``at``: when it was
+    sent, if not now (a referral recorded after the fact, the demo)."""
     share = list(dict.fromkeys(share))
     with on_channel(channel):
         if not can(by, Capability.COMMUNITY_REFERRAL):
@@ -258,7 +260,7 @@ def send_referral(
         if organization is None:
             raise ValidationFailed(f"{service.name} names no organization to send to.", field="service")
         partner = PartnerOrganization.objects.filter(directory_organization=organization).first()
-        now = timezone.now()
+        now = at or timezone.now()
         with transaction.atomic():
             referral = Referral.objects.create(
                 patient=patient,

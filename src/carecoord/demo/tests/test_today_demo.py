@@ -66,3 +66,20 @@ def test_the_care_managers_day_has_many_kinds_of_work_and_a_second_run_adds_noth
     before = {model.__name__: model.objects.count() for model in COUNTED}
     seed()
     assert {model.__name__: model.objects.count() for model in COUNTED} == before
+
+
+@pytest.mark.django_db
+def test_the_demo_has_partners_and_community_referrals_in_several_states():
+    from carecoord.referrals.access import list_partner_inbox
+    from carecoord.referrals.models import PartnerOrganization, Referral
+
+    out = seed()
+    assert "5 community referrals" in out
+    assert PartnerOrganization.objects.count() == 3
+    statuses = Counter(Referral.objects.values_list("status", flat=True))
+    assert statuses == {"requested": 2, "in-progress": 1, "completed": 1, "rejected": 1}, statuses
+    carmen = User.objects.get(username="carmen_pantry")
+    assert len(list_partner_inbox(carmen, "all")) == 3
+    before = AuditRecord.objects.count()
+    seed()
+    assert Referral.objects.count() == 5 and AuditRecord.objects.count() == before

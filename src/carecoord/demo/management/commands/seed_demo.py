@@ -10,6 +10,7 @@ from carecoord.common.errors import DomainError
 from carecoord.common.progress import ProgressBar
 from carecoord.demo.network import DEMO_PASSWORD, logins
 from carecoord.demo.programs import seed_programs
+from carecoord.demo.referrals import seed_referrals
 from carecoord.demo.seed import DEFAULT_PATIENTS, SeedSummary, seed_demo
 from carecoord.demo.today import seed_today
 
@@ -53,6 +54,10 @@ class Command(BaseCommand):
             today = seed_today(network, progress=today_bar.update)
         except DomainError as error:
             raise CommandError(f"Could not seed today's work: {error}") from error
+        try:
+            referrals = seed_referrals(network)
+        except DomainError as error:
+            raise CommandError(f"Could not seed community referrals: {error}") from error
         self.stdout.write(
             f"Demo data ready in {summary.seconds:.1f} s: "
             f"{len(network.organizations)} organizations ({network.created_organizations} new, "
@@ -63,7 +68,8 @@ class Command(BaseCommand):
             f"({stories.referrals} referrals, {stories.attempts} outreach attempts, {stories.consents} consents, "
             f"{stories.enrollments} enrollments); today's work: {today.responses} screenings, "
             f"{today.tasks} tasks, {today.adt_messages} hospital messages, {today.care_plans} care plans, "
-            f"{today.contacts} contacts, {today.notes} notes."
+            f"{today.contacts} contacts, {today.notes} notes; {referrals.services} partner services in the "
+            f"directory, {referrals.referrals} community referrals."
         )
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
