@@ -235,6 +235,9 @@ BREAK_GLASS_HOURS = env_int("CARECOORD_BREAK_GLASS_HOURS", 4, minimum=1, maximum
 # referral may wait for the partner to accept it before the requester gets a follow-up task (hours).
 REFERRAL_LINK_DAYS = env_int("CARECOORD_REFERRAL_LINK_DAYS", 14, minimum=1, maximum=90)
 REFERRAL_ACCEPT_HOURS = env_int("CARECOORD_REFERRAL_ACCEPT_HOURS", 72, minimum=1, maximum=24 * 60)
+# How often the worker sends waiting referrals to partners' FHIR servers and reads back their Tasks (minutes): the
+# Gravity IG says at least once per business day and not more often than every 15 minutes.
+REFERRAL_SYNC_MINUTES = env_int("CARECOORD_REFERRAL_SYNC_MINUTES", 60, minimum=15, maximum=24 * 60)
 
 # Outgoing email (off unless CARECOORD_EMAIL_HOST is set): care team alerts say by email that they are waiting.
 EMAIL = email_config_from_env()

@@ -160,6 +160,19 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+def system(request: HttpRequest) -> HttpResponse:
+    """The base: POST a transaction Bundle (a community referral sent here: ``interactions/transaction.py``)."""
+    from carecoord.fhir.interactions.transaction import transaction
+
+    def choose(_: ResourceType) -> Interaction:
+        if request.method != "POST":
+            raise not_supported("POST a transaction Bundle to the base; read resources by type.")
+        return transaction
+
+    return _serve(request, None, choose)
+
+
+@csrf_exempt
 def type_level(request: HttpRequest, type_name: str) -> HttpResponse:
     def choose(resource: ResourceType) -> Interaction:
         if request.method == "GET":

@@ -1,5 +1,12 @@
-"""ServiceRequest (a referral into a program): read, search, create and update, through ``programs.access`` and
-``programs.actions``.
+"""ServiceRequest over two kinds of record:
+
+- referrals into a program (UUID ids): read, search, create and update, through ``programs.access`` and
+  ``programs.actions`` (below);
+- community referrals to the resource directory (ids ``sdoh-<uuid>``, Gravity SDOHCC ServiceRequests; read-only
+  here: their state is their Task): ``community_referral.py``, through ``referrals.access``.
+
+A read and an update dispatch on the id; a search filters each kind with its own conditions and merges them newest
+first (``fhir/merge.py``); ``_lastUpdated`` and ``category`` (SDOH need) hold only for community referrals.
 
 The organizations a referral is between (referring and receiving) see it, as ``access_referral`` decides;
 anyone else needs access to the person, and for a labelled referral a consent releasing its labels: a read of
@@ -26,25 +33,29 @@ from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, DomainError, VersionConflict
 from carecoord.consents.notices import notices_for
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
+from carecoord.fhir.interactions import community_referral
 from carecoord.fhir.interactions.organization import id_condition
 from carecoord.fhir.interactions.scope import (
     People,
     body_reference,
     gated,
-    not_kept,
     patient_condition,
     patient_ids,
     people,
 )
+from carecoord.fhir.mapping.codes import SNOMED
+from carecoord.fhir.mapping.community_referral import service_request_resource as community_resource
 from carecoord.fhir.mapping.episode_of_care import program_system
 from carecoord.fhir.mapping.labels import V3_ACT_CODE
 from carecoord.fhir.mapping.service_request import (
     FHIR_STATUS,
+    REFERRAL,
     decision_url,
     our_statuses,
     service_request_resource,
     source_url,
 )
+from carecoord.fhir.merge import Kind, merged_page
 from carecoord.fhir.outcome import bad_request, domain_paths
 from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import (
@@ -65,6 +76,8 @@ from carecoord.programs.models import Program, ProgramReferral, ReferralSource, 
 
 
 def read(request: FhirRequest, referral_id: str) -> FhirResponse:
+    if community_referral.is_service_request_id(referral_id):
+        return community_referral.read_service_request(request, referral_id)
     return versioned(service_request_resource(access_referral(request.authenticated_user, referral_id)))
 
 
@@ -169,6 +182,8 @@ def create(request: FhirRequest) -> FhirResponse:
 
 
 def update(request: FhirRequest, referral_id: str) -> FhirResponse:
+    if community_referral.is_service_request_id(referral_id):
+        return community_referral.update_service_request(request, referral_id)
     user = request.authenticated_user
     resource = request.resource("ServiceRequest", ServiceRequestModel)
     if resource.get("id") != referral_id:
@@ -213,6 +228,9 @@ def update(request: FhirRequest, referral_id: str) -> FhirResponse:
 
 def _organization(field_name: str) -> FilterBuilder:
     def build(_: str, value: str) -> Q:
+        tail = value.rstrip("/").split("/")
+        if len(tail) >= 2 and tail[-2] == "HealthcareService":
+            return Q(pk__in=[])  # a directory service performs only community referrals
         key = as_uuid(reference_id(value, "Organization"))
         return Q(**{f"{field_name}_id": key}) if key else Q(pk__in=[])
 
@@ -226,7 +244,8 @@ def _code(_: str, value: str) -> Q:
 
 _BUILDERS: dict[str, FilterBuilder] = {
     "_id": id_condition,
-    "_lastUpdated": not_kept,
+    "_lastUpdated": lambda _, v: Q(pk__in=[]),  # program referrals keep no time of last change
+    "category": lambda _, v: Q() if token(v)[1] == REFERRAL["code"] and token(v)[0] in (None, SNOMED) else Q(pk__in=[]),
     "patient": patient_condition,
     "status": lambda _, v: Q(status__in=our_statuses(token(v)[1])),
     "code": _code,
@@ -268,8 +287,27 @@ def search(request: FhirRequest) -> FhirResponse:
     labelled = ~Q(security_labels=[]) & ~_party(user)
     gate = gated(user, rows, labelled, scope, "ServiceRequest")
     rows = gate.rows.select_related("program", "referring_organization", "receiving_organization")
-    found, total = page(order(rows, query, _SORTS, ("-received_at",)), query)
-    resources = [service_request_resource(_shown(user, r, gate.shown)) for r in found]
+    community = community_referral.visible_referrals(user, scope)
+    community = apply_criteria(community, query, community_referral.SERVICE_REQUEST_BUILDERS)
+    if not community.exists():
+        found, total = page(order(rows, query, _SORTS, ("-received_at",)), query)
+        resources = [service_request_resource(_shown(user, r, gate.shown)) for r in found]
+        return audited_searchset(request, "ServiceRequest", query, resources, total, withheld=gate.withheld)
+
+    def programs(ids: list[Any]) -> list[dict[str, Any]]:
+        found = rows.in_bulk(ids)
+        return [service_request_resource(_shown(user, found[key], gate.shown)) for key in ids]
+
+    kinds = [
+        Kind(0, rows, {"authored": "received_at"}, programs),
+        Kind(
+            1,
+            community,
+            community_referral.SERVICE_REQUEST_SORTS,
+            lambda ids: community_referral.load(user, ids, community_resource),
+        ),
+    ]
+    resources, total = merged_page(kinds, query, [("authored", True)])
     return audited_searchset(request, "ServiceRequest", query, resources, total, withheld=gate.withheld)
 
 
@@ -281,15 +319,34 @@ RESOURCE = ResourceType(
     update=update,
     search_params=(
         SearchParam("patient", "reference", "The person referred (Patient/<id>)"),
-        SearchParam("status", "token", "active (pending), completed (accepted), revoked (rejected or cancelled)"),
-        SearchParam("code", "token", "Program code ({base}/CodeSystem/program)"),
+        SearchParam(
+            "status",
+            "token",
+            "Program referrals: active (pending), completed (accepted), revoked (rejected or cancelled); community "
+            "referrals: draft, active, on-hold, completed, revoked, entered-in-error (from their Task's status)",
+        ),
+        SearchParam(
+            "category",
+            "token",
+            "An SDOH need category (Gravity SDOHCC code, e.g. food-insecurity) or SNOMED 410606002 (every community "
+            "referral); SNOMED 3457005 (every program referral)",
+        ),
+        SearchParam("code", "token", "Program code ({base}/CodeSystem/program); SNOMED 3457005 for community"),
         SearchParam("requester", "reference", "The referring organization (Organization/<id>)"),
-        SearchParam("performer", "reference", "The receiving organization (Organization/<id>)"),
-        SearchParam("authored", "date", "When the referral was received (prefixes eq, ne, lt, le, gt, ge)"),
+        SearchParam(
+            "performer",
+            "reference",
+            "The receiving organization (Organization/<id>, or Organization/dir-<id> for a directory listing) or "
+            "the directory service (HealthcareService/<id>)",
+        ),
+        SearchParam("authored", "date", "When the referral was received or sent (prefixes eq, ne, lt, le, gt, ge)"),
+        SearchParam("_lastUpdated", "date", "When a community referral last changed (program referrals never match)"),
         SearchParam("_id", "token", "Logical id of the resource"),
     ),
     sorts=tuple(_SORTS),
-    documentation="Referrals into a program: create refers a person (the referring organization is yours); update "
+    documentation="Community referrals (ids sdoh-<uuid>): Gravity SDOHCC ServiceRequests, read and searched; their "
+    "state is the Task referral-<uuid> (a partner sees the person only as the referral shares them, contained). "
+    "Referrals into a program: create refers a person (the referring organization is yours); update "
     "records the receiver's acceptance or rejection, or the sender's cancellation. Status: pending = active, "
     "accepted = completed, rejected or cancelled = revoked; the extension referral-decision keeps our status. "
     "Labelled referrals (42 CFR Part 2, HIV) appear only where a consent releases them, with meta.security "

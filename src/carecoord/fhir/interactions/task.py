@@ -1,5 +1,16 @@
-"""Task: read, search (with ``_include=Task:patient``), create and update, through ``tasks.access`` and
-``tasks.actions``.
+"""Task over two kinds of record:
+
+- care team tasks (UUID ids): read, search (with ``_include=Task:patient``), create and update, through
+  ``tasks.access`` and ``tasks.actions`` (below);
+- community referrals' Tasks (ids ``referral-<uuid>``, Gravity SDOHCC Task For Referral Management): read, search
+  and update (the referral's status, services delivered, outcome) through ``referrals.access`` and
+  ``referrals.actions`` (``community_referral.py``).
+
+A read and an update dispatch on the id. A search covers care team tasks for roles that work on tasks and
+community referrals for the referring side and the partner side (``community_referral.visible_referrals``); when
+both kinds match, they are merged by ``_sort`` (default: last changed first; ``fhir/merge.py``). ``owner`` and
+``requester`` take Practitioner/<id> (care team tasks) or Organization/<id> (referrals); ``code`` fulfill selects the
+referrals.
 
 A task is seen by its organization's staff whose role works on tasks; a person's task also needs access to the
 person (``patients.access``), audited there.
@@ -37,8 +48,10 @@ from carecoord.accounts.queries import as_uuid
 from carecoord.audit.models import AuditAction
 from carecoord.common.errors import AccessDenied, DomainError
 from carecoord.fhir.exchange import FhirRequest, FhirResponse
+from carecoord.fhir.interactions import community_referral
 from carecoord.fhir.interactions.organization import id_condition
 from carecoord.fhir.interactions.scope import body_reference, patient_condition, people
+from carecoord.fhir.mapping.community_referral import task_resource as community_task_resource
 from carecoord.fhir.mapping.patient import patient_resource
 from carecoord.fhir.mapping.task import (
     kind_system,
@@ -48,6 +61,7 @@ from carecoord.fhir.mapping.task import (
     requires_license_url,
     task_resource,
 )
+from carecoord.fhir.merge import Kind, merged_page
 from carecoord.fhir.outcome import FhirError, bad_request, domain_paths
 from carecoord.fhir.registry import ResourceType, SearchParam
 from carecoord.fhir.search import (
@@ -58,7 +72,6 @@ from carecoord.fhir.search import (
     order,
     page,
     parse_query,
-    reference_id,
     resolve_includes,
     token,
 )
@@ -106,6 +119,8 @@ def _resource(user: User, task_id: object) -> dict[str, Any]:
 
 
 def read(request: FhirRequest, task_id: str) -> FhirResponse:
+    if community_referral.is_task_id(task_id):
+        return community_referral.read_task(request, task_id)
     return FhirResponse(body=_resource(request.authenticated_user, task_id))
 
 
@@ -284,6 +299,8 @@ def _move(task: Task, status: str, by: User, reason: str) -> None:
 
 
 def update(request: FhirRequest, task_id: str) -> FhirResponse:
+    if community_referral.is_task_id(task_id):
+        return community_referral.update_task(request, task_id)
     user = request.authenticated_user
     resource = request.resource("Task", TaskModel)
     if resource.get("id") != task_id:
@@ -320,9 +337,15 @@ def update(request: FhirRequest, task_id: str) -> FhirResponse:
 # --- search --------------------------------------------------------------------------------------------------------
 
 
-def _owner_condition(_: str, value: str) -> Q:
-    key = as_uuid(reference_id(value, "Practitioner"))
-    return Q(owner__practitioner__id=key) if key else Q(pk__in=[])
+def _practitioner(field_name: str) -> FilterBuilder:
+    def build(_: str, value: str) -> Q:
+        tail = value.rstrip("/").split("/")
+        if len(tail) >= 2 and tail[-2] != "Practitioner":
+            return Q(pk__in=[])  # an Organization owns or requests only community referrals
+        key = as_uuid(tail[-1])
+        return Q(**{field_name: key}) if key else Q(pk__in=[])
+
+    return build
 
 
 def _kind_condition(_: str, value: str) -> Q:
@@ -340,7 +363,9 @@ _BUILDERS: dict[str, FilterBuilder] = {
     "_lastUpdated": lambda _, v: date_condition("updated_at", v, name="_lastUpdated", aware=True),
     "patient": patient_condition,
     "status": lambda _, v: Q(status=token(v)[1]),
-    "owner": _owner_condition,
+    "owner": _practitioner("owner__practitioner__id"),
+    "requester": _practitioner("created_by__practitioner__id"),
+    "authored-on": lambda _, v: date_condition("created_at", v, name="authored-on", aware=True),
     "due-date": lambda _, v: date_condition("due_at", v, name="due-date", aware=True),
     "priority": lambda _, v: Q(priority=token(v)[1]),
     "code": _kind_condition,
@@ -357,17 +382,56 @@ def _patients(user: User) -> Any:
     return resolve
 
 
+def _patients_of(user: User) -> Any:
+    """``_include=Task:patient`` over a merged page: the people its resources are for (read through access)."""
+
+    def resolve(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        named = [str((r.get("for") or {}).get("reference") or "") for r in resources]
+        ids = dict.fromkeys(ref.removeprefix("Patient/") for ref in named if ref.startswith("Patient/"))
+        return [patient_resource(access_patient_version(user, key, None).snapshot) for key in ids]
+
+    return resolve
+
+
 def search(request: FhirRequest) -> FhirResponse:
     user = request.authenticated_user
-    if not can(user, Capability.TASKS):
+    works_tasks = can(user, Capability.TASKS)
+    if not works_tasks and not community_referral.may_search(user):
         raise AccessDenied("Your role does not work on tasks.")
     query = parse_query(request, RESOURCE)
     scope = people(user, query, "Task")
     rows = Task.objects.filter(Q(patient__isnull=True) | scope.condition(user), organization_id=user.organization_id)
-    rows = apply_criteria(rows, query, _BUILDERS)
-    found, total = page(order(_with_people(rows), query, _SORTS, ("due_at", "created_at")), query)
-    resources = [task_resource(task) for task in found]
-    extra = resolve_includes(query, found, {"Task:patient": _patients(user)})
+    rows = apply_criteria(rows if works_tasks else Task.objects.none(), query, _BUILDERS)
+    community = apply_criteria(
+        community_referral.visible_referrals(user, scope), query, community_referral.TASK_BUILDERS
+    )
+    if not community.exists():
+        found, total = page(order(_with_people(rows), query, _SORTS, ("due_at", "created_at")), query)
+        resources = [task_resource(task) for task in found]
+        extra = resolve_includes(query, found, {"Task:patient": _patients(user)})
+        return audited_searchset(request, "Task", query, resources, total, extra)
+    if any(name == "due-date" for name, _ in query.sort):
+        raise bad_request(
+            "Community referrals have no due date: sort by _lastUpdated or authored-on.",
+            expression="_sort",
+            issue_code="not-supported",
+        )
+
+    def care(ids: list[Any]) -> list[dict[str, Any]]:
+        found = _with_people(rows).in_bulk(ids)
+        return [task_resource(found[key]) for key in ids]
+
+    kinds = [
+        Kind(0, rows, {"_lastUpdated": "updated_at", "authored-on": "created_at"}, care),
+        Kind(
+            1,
+            community,
+            community_referral.TASK_SORTS,
+            lambda ids: community_referral.load(user, ids, community_task_resource),
+        ),
+    ]
+    resources, total = merged_page(kinds, query, [("_lastUpdated", True)])
+    extra = resolve_includes(query, resources, {"Task:patient": _patients_of(user)})
     return audited_searchset(request, "Task", query, resources, total, extra)
 
 
@@ -380,7 +444,19 @@ RESOURCE = ResourceType(
     search_params=(
         SearchParam("patient", "reference", "The person the task is for (Patient/<id>)"),
         SearchParam("status", "token", "FHIR Task status"),
-        SearchParam("owner", "reference", "The staff user who owns it (Practitioner/<id>)"),
+        SearchParam(
+            "owner",
+            "reference",
+            "The staff user who owns it (Practitioner/<id>); for a community referral the organization asked to do "
+            "the work (Organization/<id> or Organization/dir-<id>)",
+        ),
+        SearchParam(
+            "requester",
+            "reference",
+            "Who asked: the staff user who made the task (Practitioner/<id>); for a community referral the "
+            "referring organization (Organization/<id>) or the user who sent it (Practitioner/<id>)",
+        ),
+        SearchParam("authored-on", "date", "When the task or referral was made (prefixes eq, ne, lt, le, gt, ge)"),
         SearchParam(
             "due-date",
             "date",
@@ -388,14 +464,27 @@ RESOURCE = ResourceType(
             definition="Task.restriction.period.end",
         ),
         SearchParam("priority", "token", "routine, urgent, asap or stat"),
-        SearchParam("code", "token", "The kind of work ({base}/CodeSystem/task-kind)"),
-        SearchParam("focus", "reference", "What the task is about, e.g. CarePlan/<id>"),
-        SearchParam("_lastUpdated", "date", "When the task last changed"),
+        SearchParam(
+            "code",
+            "token",
+            "The kind of work ({base}/CodeSystem/task-kind); fulfill (http://hl7.org/fhir/CodeSystem/task-code) "
+            "for community referrals",
+        ),
+        SearchParam("focus", "reference", "What the task is about, e.g. CarePlan/<id> or ServiceRequest/sdoh-<id>"),
+        SearchParam(
+            "_lastUpdated",
+            "date",
+            "When the task last changed (the Gravity IG's polling: Task?owner=...&_lastUpdated=gt...)",
+        ),
         SearchParam("_id", "token", "Logical id of the resource"),
     ),
     sorts=tuple(_SORTS),
     includes=("Task:patient",),
-    documentation="Work for a person or the organization, owned by a staff user or waiting in a team queue. "
+    documentation="Community referrals (ids referral-<uuid>): Gravity SDOHCC Tasks For Referral Management, read, "
+    "searched and updated by either side (status through the Gravity state table: a forbidden move is 422 naming "
+    "both statuses, the other side's move 403; services delivered as output resulting-activity; the outcome as "
+    "businessStatus; If-Match versions). "
+    "Work for a person or the organization, owned by a staff user or waiting in a team queue. "
     "Create makes a task (accepted with an owner, requested in a queue); update moves its status along the FHIR "
     "Task state machine the tasks app defines (an invalid move is 422 naming both statuses), hands it over, puts "
     "it back in a queue, or adds a note. Licensed-only work goes only to licensed owners and queues. Due dates "

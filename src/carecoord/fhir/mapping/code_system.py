@@ -13,6 +13,7 @@ from carecoord.assessments.scoring.sdoh import DOMAINS
 from carecoord.careteams.models import CareTeamMemberRole
 from carecoord.contacts.models import Modality, Outcome
 from carecoord.fhir.mapping.codes import base_url
+from carecoord.referrals.models import ReferralOutcome
 from carecoord.tasks.models import TaskKind
 from carecoord.tasks.rules import RULES
 
@@ -139,6 +140,14 @@ CODE_SYSTEMS: tuple[OurCodeSystem, ...] = (
         "Marks an Organization listed in the community resource directory (ids dir-<id>), as opposed to an "
         "organization of the network; carried in Organization.type.",
         (("directory", "Listed in the community resource directory"),),
+    ),
+    OurCodeSystem(
+        "referral-outcome",
+        "CareCoordReferralOutcome",
+        "How a community referral ended",
+        "How a closed community referral ended for the person, as the organization that did the work reports it; "
+        "carried in the referral Task's businessStatus.",
+        tuple((str(code), str(label)) for code, label in ReferralOutcome.choices),
     ),
 )
 

@@ -25,6 +25,8 @@ def valid(resource: dict[str, Any]) -> dict[str, Any]:
     """Validate a returned resource (and a Bundle's entries) with the fhir.resources R4B models."""
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     for entry in resource.get("entry", []) if resource["resourceType"] == "Bundle" else []:
+        if "resource" not in entry:  # a transaction-response entry holds only its response
+            continue
         get_fhir_model_class(entry["resource"]["resourceType"]).model_validate(entry["resource"])
     return resource
 

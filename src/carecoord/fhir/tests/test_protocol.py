@@ -187,6 +187,7 @@ def test_code_systems_are_public_and_searchable_by_url(anonymous):
         "task-reason",
         "goal-category",
         "organization-listing",
+        "referral-outcome",
     }
     roles = anonymous.get("CodeSystem/care-team-role").resource
     assert {"lead_care_manager", "caregiver", "primary_care"} <= {c["code"] for c in roles["concept"]}
