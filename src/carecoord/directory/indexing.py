@@ -26,7 +26,7 @@ from django.db.models import Prefetch
 from carecoord.common.text import fold, name_tokens
 from carecoord.directory.geo import normalize_zip, zip_point
 from carecoord.directory.hours import hours_of
-from carecoord.directory.languages import language_words
+from carecoord.directory.languages import language_name, language_words
 from carecoord.directory.models import (
     Address,
     Location,
@@ -84,6 +84,10 @@ def area_phrases(service: Service) -> list[str]:
     return list(dict.fromkeys(phrases))
 
 
+def _names(names: list[str]) -> str:
+    return ", ".join(dict.fromkeys(name for name in names if name))
+
+
 def _address(location: Location) -> Address | None:
     addresses = sorted(location.addresses.all(), key=lambda a: (a.address_type != "physical", a.id))
     return addresses[0] if addresses else None
@@ -103,6 +107,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
     needs = words_field(term.need_category for term in terms)
     codes = words_field(part for term in terms for part in (term.code, term.external_id) if " " not in part)
     service_languages = [w for lang in service.languages.all() for w in language_words(lang.name, lang.code)]
+    service_language_names = [lang.name or language_name(lang.code) for lang in service.languages.all()]
     areas = area_phrases(service)
     common = {
         "service": service,
@@ -116,6 +121,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
         "free": is_free(service),
         "area_words": f"|{'|'.join(areas)}|" if areas else "",
         "assured_date": service.assured_date,
+        "area_names": ", ".join(area.name for area in service.service_areas.all() if area.name),
     }
     service_hours = hours_of(service.schedules.all())
     places = list(service.at_locations.all())
@@ -123,6 +129,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
         row = ServiceSearchRow(
             words=words_field(service_words),
             languages=words_field(service_languages),
+            language_names=_names(service_language_names),
             has_hours=bool(service_hours),
             **common,
         )
@@ -137,6 +144,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
             latitude, longitude = (point.lat, point.lon) if point else (None, None)
         hours = hours_of(place.schedules.all()) or service_hours or hours_of(location.schedules.all())
         location_languages = [w for lang in location.languages.all() for w in language_words(lang.name, lang.code)]
+        location_language_names = [lang.name or language_name(lang.code) for lang in location.languages.all()]
         words = service_words + name_tokens(place.description, location.name, address.city if address else "")
         row = ServiceSearchRow(
             service_at_location=place,
@@ -146,6 +154,8 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
             postal_code=normalize_zip(address.postal_code) if address else "",
             words=words_field(words),
             languages=words_field(service_languages + location_languages),
+            language_names=_names(service_language_names + location_language_names),
+            address=address,
             has_hours=bool(hours),
             **common,
         )

@@ -309,6 +309,9 @@ class ServiceSearchRow(models.Model):  # noqa: DJ008
     area_words = models.TextField(blank=True, help_text="ZIPs and folded place names served; empty: anywhere")
     has_hours = models.BooleanField(default=False)
     assured_date = models.DateField(null=True)
+    address = models.ForeignKey(Address, null=True, on_delete=models.SET_NULL, related_name="+")
+    language_names = models.TextField(blank=True, help_text="The languages as shown, comma separated")
+    area_names = models.TextField(blank=True, help_text="The service areas as shown, comma separated")
 
     class Meta:
         indexes = [
