@@ -28,7 +28,7 @@ from carecoord.hl7v2 import ack as acks
 from carecoord.hl7v2.messages import Block, Header, MessageError, ReceivedMessage, read_block
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
-from carecoord.transitions.adt import patient_key, read_adt
+from carecoord.transitions.adt import patient_key, read_person
 from carecoord.transitions.models import (
     AdtMessage,
     AdtPatientLink,
@@ -55,8 +55,9 @@ class Reply:
 def _judge(message: ReceivedMessage) -> tuple[acks.Outcome, str]:
     """AA, or AE/AR with the reason; and the patient key of an accepted message.
 
-    The message is read once, from its text (``adt.read_adt``): what processing reads later is what is judged
-    here."""
+    Intake reads the header and the person (``adt.read_person``: the key that keeps a person's messages in
+    order); processing reads the rest (``adt.read_adt``: every field it cannot read is empty, and a message it
+    cannot read at all fails there with its reason, for an administrator)."""
     if message.error is not None or message.header is None:
         error = message.error or MessageError("The MSH segment cannot be read.")
         return acks.Outcome(acks.REJECT, str(error), error.code, error.location or "MSH"), ""
@@ -79,7 +80,7 @@ def _judge(message: ReceivedMessage) -> tuple[acks.Outcome, str]:
     if not any(segment.strip() in pid or segment.startswith(pid[1]) for segment in message.text.split("\r")):
         return acks.Outcome(acks.ERROR, "The ADT message has no PID segment.", "100", "PID"), ""
     try:
-        key = patient_key(read_adt(message.text, header))
+        key = patient_key(read_person(message.text, header))
     except Exception as error:  # a structure we cannot read: refuse it, do not crash the block
         return acks.Outcome(acks.ERROR, f"The PID segment cannot be read: {error}.", "102", "PID"), ""
     return acks.Outcome(acks.ACCEPT), key

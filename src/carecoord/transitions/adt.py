@@ -57,12 +57,12 @@ class AdtContent:
 class Segments:
     """The fields of a message's segments (CR-separated text), split with its own delimiters."""
 
-    def __init__(self, text: str, header: Header):
+    def __init__(self, text: str, header: Header, only: tuple[str, ...] = ()):
         self.d: Delimiters = header.delimiters
         self.rows: list[list[str]] = []
         for segment in text.split("\r"):
             segment = segment.strip()
-            if not segment:
+            if not segment or (only and not segment.startswith(only)):
                 continue
             if segment.startswith("MSH"):
                 self.rows.append(list(header.fields))
@@ -121,17 +121,47 @@ def _identifiers(s: Segments, row: list[str], number: int, default_authority: st
     return found
 
 
+@dataclass(frozen=True)
+class Person:
+    """Who a message is about, as its PID says: identifiers (PID-3, else PID-2 and PID-4), name, birth date."""
+
+    identifiers: list[Identifier]
+    family_name: str
+    given_names: str
+    birth_date: datetime.date | None
+
+
+def _person(s: Segments, pid: list[str], facility_default: str) -> Person:
+    identifiers = _identifiers(s, pid, 3, facility_default)
+    if not identifiers:  # PID-2 (external id) and PID-4 (alternate id) in older feeds
+        identifiers = _identifiers(s, pid, 2, facility_default) + _identifiers(s, pid, 4, facility_default)
+    birth = parse_time(s.value(pid, 7, 1))
+    return Person(
+        identifiers=identifiers,
+        family_name=s.value(pid, 5, 1, 1) or s.value(pid, 5, 1),
+        given_names=" ".join(part for part in (s.value(pid, 5, 2), s.value(pid, 5, 3)) if part),
+        birth_date=birth.date() if birth else None,
+    )
+
+
+def _default_facility(header: Header) -> str:
+    return header.component(4, 1) or header.component(4, 2)
+
+
+def read_person(text: str, header: Header) -> Person:
+    """Only who the message is about (its PID): what intake needs to order a person's messages."""
+    s = Segments(text, header, only=("PID",))
+    return _person(s, s.first("PID"), _default_facility(header))
+
+
 def read_adt(text: str, header: Header | None = None) -> AdtContent:
     """What the message says, read from its CR-separated text (``header``: its MSH, when already read)."""
     if header is None:
         header = read_header(text.split("\r", 1)[0])
     s = Segments(text, header)
-    facility_default = header.component(4, 1) or header.component(4, 2)
+    facility_default = _default_facility(header)
     evn, pid, pv1, pv2, mrg = s.first("EVN"), s.first("PID"), s.first("PV1"), s.first("PV2"), s.first("MRG")
-    identifiers = _identifiers(s, pid, 3, facility_default)
-    if not identifiers:  # PID-2 (external id) and PID-4 (alternate id) in older feeds
-        identifiers = _identifiers(s, pid, 2, facility_default) + _identifiers(s, pid, 4, facility_default)
-    birth = parse_time(s.value(pid, 7, 1))
+    person = _person(s, pid, facility_default)
     diagnoses = []
     for dg1 in s.all("DG1"):
         code = s.value(dg1, 3, 1)
@@ -151,10 +181,10 @@ def read_adt(text: str, header: Header | None = None) -> AdtContent:
         header=header,
         event_type=header.trigger_event or s.value(evn, 1).upper(),
         recorded_at=parse_time(s.value(evn, 2)) or parse_time(header.component(7, 1)),
-        identifiers=identifiers,
-        family_name=s.value(pid, 5, 1, 1) or s.value(pid, 5, 1),
-        given_names=" ".join(part for part in (s.value(pid, 5, 2), s.value(pid, 5, 3)) if part),
-        birth_date=birth.date() if birth else None,
+        identifiers=person.identifiers,
+        family_name=person.family_name,
+        given_names=person.given_names,
+        birth_date=person.birth_date,
         sex=s.value(pid, 8).upper(),
         patient_class=s.value(pv1, 2).upper(),
         visit_number=(s.value(pv1, 19) or s.value(pid, 18))[:64],
@@ -173,7 +203,7 @@ def read_adt(text: str, header: Header | None = None) -> AdtContent:
     )
 
 
-def patient_key(content: AdtContent) -> str:
+def patient_key(content: AdtContent | Person) -> str:
     """How the sender names the person: its first identifier with authority, else folded name and birth date."""
     if content.identifiers:
         first = content.identifiers[0]

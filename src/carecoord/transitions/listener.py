@@ -4,8 +4,9 @@ Each connection reads one block, hands it to the listener's intake queue, writes
 block is committed and only then reads the next block: a slow database slows the acknowledgements (and, through
 TCP, the sender) but never drops a message. The queue is a group commit: one group at a time is judged and
 stored (``actions.receive_blocks``, one transaction, in a database thread); the blocks that arrive meanwhile
-form the next group. Under load a commit serves every connection that was waiting, and a lone block is stored
-as soon as it arrives. A connection that is idle for ``idle_timeout``, or
+form the next group. Up to ``db_threads`` groups are stored at once, each in its own transaction, so the
+database flushes their commits together: under load a commit serves every connection that was waiting, and a
+lone block is stored as soon as it arrives. A connection that is idle for ``idle_timeout``, or
 sends bytes that are not an MLLP block, is closed; other connections carry on. If the database fails, the
 block is not acknowledged and the connection is closed, so the sender sends it again.
 """
@@ -53,7 +54,7 @@ class Listener:
         self.connections: set[asyncio.Task[Any]] = set()
         self.received = 0
         self._waiting: list[tuple[bytes, str, asyncio.Future[Reply]]] = []
-        self._storing: asyncio.Task[None] | None = None
+        self._storing: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
@@ -81,8 +82,8 @@ class Listener:
             task.cancel()
         if self.connections:
             await asyncio.gather(*self.connections, return_exceptions=True)
-        if self._storing is not None:
-            await asyncio.gather(self._storing, return_exceptions=True)
+        if self._storing:
+            await asyncio.gather(*self._storing, return_exceptions=True)
         if self.server is not None:
             await self.server.wait_closed()
         # Close each database thread's connection (the barrier makes every thread take one), then the threads.
@@ -102,45 +103,44 @@ class Listener:
         """The block's reply, once it is committed with the group it joined."""
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting.append((raw, peer, future))
-        if self._storing is None:
-            self._storing = asyncio.create_task(self._store_groups())
+        if len(self._storing) < self.config.db_threads:
+            storing = asyncio.create_task(self._store_groups())
+            self._storing.add(storing)
+            storing.add_done_callback(self._storing.discard)
         return await future
 
     async def _store_groups(self) -> None:
-        """Store what is waiting, a group at a time, until nothing is."""
-        try:
-            while self._waiting:
-                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-                try:
-                    replies = await self._run(
-                        receive_blocks,
-                        blocks=[(raw, peer) for raw, peer, _ in group],
-                        application=self.config.application,
-                        facility=self.config.facility,
-                    )
-                except Exception as error:
-                    if len(group) == 1:
-                        _settle(group[0][2], error=error)
-                        continue
-                    # One block must not fail the others: each one again, alone, in its own transaction.
-                    for raw, peer, future in group:
-                        try:
-                            reply = await self._run(
-                                receive_block,
-                                raw=raw,
-                                peer=peer,
-                                application=self.config.application,
-                                facility=self.config.facility,
-                            )
-                        except Exception as alone:
-                            _settle(future, error=alone)
-                        else:
-                            _settle(future, reply)
+        """Store what is waiting, a group at a time, until nothing is (one of up to ``db_threads`` at once)."""
+        while self._waiting:
+            group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+            try:
+                replies = await self._run(
+                    receive_blocks,
+                    blocks=[(raw, peer) for raw, peer, _ in group],
+                    application=self.config.application,
+                    facility=self.config.facility,
+                )
+            except Exception as error:
+                if len(group) == 1:
+                    _settle(group[0][2], error=error)
                     continue
-                for (_, _, future), reply in zip(group, replies, strict=True):
-                    _settle(future, reply)
-        finally:
-            self._storing = None
+                # One block must not fail the others: each one again, alone, in its own transaction.
+                for raw, peer, future in group:
+                    try:
+                        reply = await self._run(
+                            receive_block,
+                            raw=raw,
+                            peer=peer,
+                            application=self.config.application,
+                            facility=self.config.facility,
+                        )
+                    except Exception as alone:
+                        _settle(future, error=alone)
+                    else:
+                        _settle(future, reply)
+                continue
+            for (_, _, future), reply in zip(group, replies, strict=True):
+                _settle(future, reply)
 
     async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
