@@ -26,8 +26,8 @@ from carecoord.assessments.queries import (
     screening_summary,
     screenings_due,
 )
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.audit.actions import not_found
+from carecoord.audit.models import AuditAction
 from carecoord.common.errors import NotFound
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
@@ -43,18 +43,6 @@ def _key(value: object) -> uuid.UUID | None:
         return None
 
 
-def _not_found(user: User, object_type: str, object_id: object) -> NotFound:
-    record(
-        by=user,
-        action=AuditAction.READ,
-        object_type=object_type,
-        object_id=str(object_id)[:64],
-        outcome=AuditOutcome.FAILED,
-        detail={"reason": "not-found"},
-    )
-    return NotFound(f"No {object_type} with id {object_id}.")
-
-
 def access_response(user: User, response_id: object, *, action: str = AuditAction.READ) -> QuestionnaireResponse:
     """One response, once the user has been through the access check for its person (``action`` says what
     for: a read, or an update the caller is about to make)."""
@@ -63,7 +51,12 @@ def access_response(user: User, response_id: object, *, action: str = AuditActio
         QuestionnaireResponse.objects.filter(pk=key).values_list("patient_id", flat=True).first() if key else None
     )
     if key is None or patient_id is None:
-        raise _not_found(user, "QuestionnaireResponse", response_id)
+        raise not_found(
+            by=user,
+            object_type="QuestionnaireResponse",
+            object_id=response_id,
+            message=f"No QuestionnaireResponse with id {response_id}.",
+        )
     access_patient(user, patient_id, action=action, object_type="QuestionnaireResponse", object_id=str(key))
     return QuestionnaireResponse.objects.select_related("questionnaire", "author", "patient").get(pk=key)
 
@@ -133,7 +126,9 @@ def access_safety_flag(user: User, flag_id: object) -> SafetyFlag:
     key = _key(flag_id)
     flag = SafetyFlag.objects.filter(pk=key).first() if key else None
     if flag is None:
-        raise _not_found(user, "SafetyFlag", flag_id)
+        raise not_found(
+            by=user, object_type="SafetyFlag", object_id=flag_id, message=f"No SafetyFlag with id {flag_id}."
+        )
     access_patient(user, flag.patient_id, object_type="SafetyFlag", object_id=str(flag.pk))
     return flag
 

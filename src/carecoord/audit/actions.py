@@ -29,7 +29,7 @@ from carecoord.audit.models import (
     BreakGlassStatus,
     Purpose,
 )
-from carecoord.common.errors import AccessDenied, ValidationFailed
+from carecoord.common.errors import AccessDenied, NotFound, ValidationFailed
 from carecoord.common.middleware import current_origin
 from carecoord.common.sql import column, fetch_one, table
 
@@ -181,6 +181,22 @@ def record(
         buffer.append(values)
         return Appended(pk=None, hash="")
     return _append(values)
+
+
+def not_found(
+    *, by: User | None, object_type: str, object_id: object, message: str, action: str = AuditAction.READ
+) -> NotFound:
+    """Audit a fetch of something that does not exist (outcome failed, reason not-found) and return the NotFound
+    for the caller to raise: a guess at an id is on the trail like any other access."""
+    record(
+        by=by,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        outcome=AuditOutcome.FAILED,
+        detail={"reason": "not-found"},
+    )
+    return NotFound(message)
 
 
 def _append(values: dict[str, Any]) -> Appended:

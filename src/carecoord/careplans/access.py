@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from django.db.models import QuerySet
 
 from carecoord.accounts.models import User
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.audit.actions import not_found
+from carecoord.audit.models import AuditAction
 from carecoord.careplans.models import CarePlan, CarePlanVersion, Goal, Intervention
 from carecoord.careplans.queries import plans_of, with_contents
 from carecoord.common.errors import AccessDenied, NotFound
@@ -43,18 +43,6 @@ def _released(user: User, patient: Patient, plan: CarePlan) -> bool:
     return set(labels) <= released_to(user, patient)
 
 
-def _not_found(user: User, object_type: str, key: object) -> NotFound:
-    record(
-        by=user,
-        action=AuditAction.READ,
-        object_type=object_type,
-        object_id=str(key)[:64],
-        outcome=AuditOutcome.FAILED,
-        detail={"reason": "not-found"},
-    )
-    return NotFound(f"No care plan with id {key}.")
-
-
 def access_care_plan(user: User, plan_id: object, *, action: str = AuditAction.READ) -> CarePlan:
     """One plan with its contents, for ``user`` (audited by the person's access check)."""
     key = _parse(plan_id, "care plan")
@@ -64,7 +52,7 @@ def access_care_plan(user: User, plan_id: object, *, action: str = AuditAction.R
         )
     ).first()
     if plan is None:
-        raise _not_found(user, "CarePlan", key)
+        raise not_found(by=user, object_type="CarePlan", object_id=key, message=f"No care plan with id {key}.")
     patient = access_patient(user, plan.patient_id, action=action, object_type="CarePlan", object_id=str(plan.pk))
     if not _released(user, patient, plan):
         raise AccessDenied("This plan holds information the person has not consented to share with you.")
@@ -100,7 +88,7 @@ def access_goal(user: User, goal_id: object) -> Goal:
     key = _parse(goal_id, "goal")
     plan_id = Goal.objects.filter(pk=key).values_list("plan_id", flat=True).first()
     if plan_id is None:
-        raise _not_found(user, "Goal", key)
+        raise not_found(by=user, object_type="Goal", object_id=key, message=f"No goal with id {key}.")
     plan = access_care_plan(user, plan_id)
     goal = next(g for g in plan.goals.all() if g.pk == key)
     goal.plan = plan
@@ -111,7 +99,7 @@ def access_intervention(user: User, intervention_id: object) -> Intervention:
     key = _parse(intervention_id, "intervention")
     plan_id = Intervention.objects.filter(pk=key).values_list("plan_id", flat=True).first()
     if plan_id is None:
-        raise _not_found(user, "Intervention", key)
+        raise not_found(by=user, object_type="Intervention", object_id=key, message=f"No intervention with id {key}.")
     plan = access_care_plan(user, plan_id)
     intervention = next(i for i in plan.interventions.all() if i.pk == key)
     intervention.plan = plan

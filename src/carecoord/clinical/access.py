@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 
 from carecoord.accounts.models import User
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.audit.actions import not_found
+from carecoord.audit.models import AuditAction
 from carecoord.clinical.models import Condition, Encounter, Observation
 from carecoord.clinical.queries import (
     conditions_of,
@@ -23,7 +23,6 @@ from carecoord.clinical.queries import (
     observations_of,
 )
 from carecoord.clinical.risk import RiskScore, charlson_for_patient, hospital_for_encounter, lace_for_encounter
-from carecoord.common.errors import NotFound
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
 
@@ -106,15 +105,12 @@ def access_observation(user: User, observation_id: object) -> Observation:
         Observation.objects.filter(pk=key).values_list("patient_id", flat=True).first() if key is not None else None
     )
     if key is None or patient_id is None:
-        record(
+        raise not_found(
             by=user,
-            action=AuditAction.READ,
             object_type="Observation",
-            object_id=str(observation_id)[:64],
-            outcome=AuditOutcome.FAILED,
-            detail={"reason": "not-found"},
+            object_id=observation_id,
+            message=f"No observation with id {observation_id}.",
         )
-        raise NotFound(f"No observation with id {observation_id}.")
     access_patient(user, patient_id, object_type="Observation", object_id=str(key))
     return Observation.objects.select_related("encounter").get(pk=key)
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from carecoord.accounts.models import User
 from carecoord.accounts.permissions import Capability, can
-from carecoord.audit.actions import record
+from carecoord.audit.actions import not_found, record
 from carecoord.audit.models import AuditAction, AuditOutcome, BreakGlassGrant, Purpose
 from carecoord.careteams.models import CareTeam, CareTeamMember, CareTeamStatus
 from carecoord.careteams.queries import active_places
@@ -186,15 +186,13 @@ def _check(
     key = _parse_id(patient_id)
     facts = access_facts(user, key) if key is not None else None
     if key is None or facts is None:
-        record(
+        raise not_found(
             by=user,
             action=action,
             object_type=object_type,
-            object_id=str(object_id or patient_id)[:64],
-            outcome=AuditOutcome.FAILED,
-            detail={"reason": "not-found"},
+            object_id=object_id or patient_id,
+            message=f"No person with id {patient_id}.",
         )
-        raise NotFound(f"No person with id {patient_id}.")
     decision = _decide(user, facts)
     record(
         by=user,
@@ -313,14 +311,8 @@ def access_contact(user: User, contact_id: object) -> PatientContact:
         raise NotFound(f"No contact with id {contact_id}.") from None
     patient_id = PatientContact.objects.filter(pk=key).values_list("patient_id", flat=True).first()
     if patient_id is None:
-        record(
-            by=user,
-            action=AuditAction.READ,
-            object_type="RelatedPerson",
-            object_id=str(key),
-            outcome=AuditOutcome.FAILED,
-            detail={"reason": "not-found"},
+        raise not_found(
+            by=user, object_type="RelatedPerson", object_id=key, message=f"No contact with id {contact_id}."
         )
-        raise NotFound(f"No contact with id {contact_id}.")
     access_patient(user, patient_id, object_type="RelatedPerson", object_id=str(key))
     return PatientContact.objects.select_related("patient").get(pk=key)

@@ -34,10 +34,8 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.db.models.functions import Cast
 
 from carecoord.accounts.queries import as_uuid
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditOutcome
+from carecoord.audit.actions import not_found
 from carecoord.clinical.models import Condition, ConditionVerificationStatus, Encounter
-from carecoord.common.errors import NotFound
 from carecoord.contacts.access import access_contact, visible_contacts
 from carecoord.contacts.models import Contact
 from carecoord.fhir.exchange import FhirRequest, FhirResponse
@@ -90,15 +88,9 @@ def read(request: FhirRequest, encounter_id: str) -> FhirResponse:
         return FhirResponse(body=contact_encounter_resource(contact))
     encounter = Encounter.objects.filter(pk=int(encounter_id)).first() if encounter_id.isdigit() else None
     if encounter is None:
-        record(
-            by=user,
-            action=AuditAction.READ,
-            object_type="Encounter",
-            object_id=encounter_id[:64],
-            outcome=AuditOutcome.FAILED,
-            detail={"reason": "not-found"},
+        raise not_found(
+            by=user, object_type="Encounter", object_id=encounter_id, message=f"No encounter with id {encounter_id}."
         )
-        raise NotFound(f"No encounter with id {encounter_id}.")
     access_patient(user, encounter.patient_id, object_type="Encounter", object_id=str(encounter.pk))
     return FhirResponse(body=encounter_resource(encounter, _diagnoses([encounter]).get(encounter.pk, [])))
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from carecoord.audit.actions import record
-from carecoord.audit.models import AuditAction, AuditOutcome
-from carecoord.common.errors import NotFound
+from carecoord.audit.actions import not_found
 from carecoord.fhir.exchange import FhirRequest, FhirResponse
 from carecoord.fhir.interactions.scope import patient_condition, people
 from carecoord.fhir.mapping.provenance import provenance_resource
@@ -44,15 +42,12 @@ def read(request: FhirRequest, provenance_id: str) -> FhirResponse:
     user = request.authenticated_user
     event = _events().filter(pk=int(provenance_id)).first() if provenance_id.isdigit() else None
     if event is None:
-        record(
+        raise not_found(
             by=user,
-            action=AuditAction.READ,
             object_type="Provenance",
-            object_id=provenance_id[:64],
-            outcome=AuditOutcome.FAILED,
-            detail={"reason": "not-found"},
+            object_id=provenance_id,
+            message=f"No provenance with id {provenance_id}.",
         )
-        raise NotFound(f"No provenance with id {provenance_id}.")
     access_patient(user, event.patient_id, object_type="Provenance", object_id=str(event.pk))
     return FhirResponse(body=provenance_resource(event))
 
