@@ -26,6 +26,7 @@ from carecoord.careplans.access import plans_of_accessed_patient
 from carecoord.careplans.models import Goal, Intervention
 from carecoord.common.errors import DomainError, NotFound, ValidationFailed
 from carecoord.directory.models import Location, Service
+from carecoord.directory.search import NEED_LABELS
 from carecoord.patients.access import access_patient
 from carecoord.patients.models import Patient
 from carecoord.referrals import actions
@@ -49,12 +50,12 @@ S = ReferralStatus
 # The partner's buttons, by the status they move to: (label, needs a reason).
 TARGET_STEPS: dict[str, tuple[str, bool]] = {
     S.ACCEPTED: ("Accept", False),
-    S.REJECTED: ("Reject", True),
     S.IN_PROGRESS: ("Start", False),
-    S.ON_HOLD: ("Put on hold", True),
     S.COMPLETED: ("Complete", False),
+    S.REJECTED: ("Reject", True),
+    S.ON_HOLD: ("Put on hold", True),
     S.FAILED: ("Could not complete", True),
-    S.CANCELLED: ("Cancel", True),
+    S.CANCELLED: ("Cancel the referral", True),
 }
 REQUESTER_STEPS: dict[str, tuple[str, bool]] = {
     S.CANCELLED: ("Cancel the referral", True),
@@ -73,7 +74,7 @@ class Step:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    at: datetime.datetime | datetime.date
+    at: datetime.datetime
     what: str
     who: str
     why: str = ""
@@ -84,8 +85,9 @@ class TimelineEntry:
 def _steps(referral: Referral, side: Side) -> list[Step]:
     table = TARGET_STEPS if side == Side.TARGET else REQUESTER_STEPS
     found = []
-    for to in next_statuses(referral.status, side):
-        if to not in table:
+    allowed = set(next_statuses(referral.status, side))
+    for to in table:  # the table's order: the usual next step first, cancelling last
+        if to not in allowed:
             continue
         label, needs_reason = table[to]
         resume = referral.status == S.ON_HOLD and to == S.IN_PROGRESS
@@ -112,14 +114,15 @@ def timeline(referral: Referral) -> list[TimelineEntry]:
     ]
     entries += [
         TimelineEntry(
-            at=timezone.make_aware(datetime.datetime.combine(activity.performed_on, datetime.time(12))),
+            at=activity.recorded_at,
             what=f"Service delivered: {activity.description}"
             + (f" (SNOMED CT {activity.code})" if activity.code else ""),
             who=activity.recorded_by_display,
+            why=f"Delivered {activity.performed_on:%a %-d %b %Y}",
         )
         for activity in referral.activities.all()
     ]
-    return sorted(entries, key=lambda e: e.at if isinstance(e.at, datetime.datetime) else timezone.now())
+    return sorted(entries, key=lambda e: e.at)
 
 
 # Sending --------------------------------------------------------------------------------------------------------
@@ -176,6 +179,15 @@ def _screening(task: Task | None, patient: Patient) -> QuestionnaireResponse | N
     return QuestionnaireResponse.objects.filter(pk=key, patient=patient).first()
 
 
+def _reason_from(screening: QuestionnaireResponse | None, need: str) -> str:
+    """The reason, prefilled in plain words from the screen that found the need."""
+    if screening is None or not need:
+        return ""
+    label = NEED_LABELS.get(need, need.replace("-", " ")).lower()
+    day = timezone.localtime(screening.authored).strftime("%a %-d %b")
+    return f"Screened positive for {label} on the {screening.questionnaire.title} ({day})."
+
+
 def _service(value: str) -> Service | None:
     if not value.isdigit():
         return None
@@ -206,8 +218,9 @@ def new(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     )
     if not need:
         need = next((t.need_category for t in service.taxonomy_terms.all() if t.need_category), "")
+    screening = _screening(task, patient)
     plan_choices, plan_objects = _plan_choices(request, patient)
-    initial = {"reason": task.description if task is not None else ""}
+    initial = {"reason": _reason_from(screening, need)}
     form = SendForm(request.POST or None, initial=initial, plan_choices=plan_choices)
     problems: list[dict[str, str]] = []
     if request.method == "POST" and form.is_valid():
@@ -229,7 +242,7 @@ def new(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
                 priority=data["priority"],
                 goal=goal,
                 intervention=intervention,
-                screening=_screening(task, patient),
+                screening=screening,
                 source_task=task,
                 by=user,
             )

@@ -16,6 +16,14 @@ from carecoord.web.decorators import staff_user
 register = template.Library()
 
 
+@register.filter
+def need_label(code: str) -> str:
+    """A need category in words ("food-insecurity" → "Food Insecurity")."""
+    from carecoord.directory.search import NEED_LABELS
+
+    return NEED_LABELS.get(code, code.replace("-", " ").capitalize()) if code else ""
+
+
 @register.inclusion_tag("referrals/_panel.html", takes_context=True)
 def referrals_panel(context: template.Context, patient: Any) -> dict[str, Any]:
     user = staff_user(context["request"])
