@@ -12,6 +12,7 @@ nothing.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import socket
 import subprocess
@@ -288,3 +289,30 @@ def test_a_sync_interval_outside_the_ig_bounds_stops_start_up(minutes, tmp_path)
     )
     assert result.returncode == 2, result.stderr
     assert "CARECOORD_REFERRAL_SYNC_MINUTES" in result.stderr
+
+
+def test_the_worker_keeps_one_sync_job_waiting_once_a_partner_is_reached_over_fhir(capsys, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    from carecoord.referrals.exchange import SYNC_JOB_PATH
+
+    # a worker closes connections between jobs, which would end the test's transaction (as in tasks' tests)
+    for module in ("carecoord.tasks.management.commands.worker", "django_tasks_db.management.commands.db_worker"):
+        monkeypatch.setattr(f"{module}.close_old_connections", lambda: None)
+    w = world()
+    code, out, err = run_carecoord(capsys, monkeypatch, "worker", "--batch")
+    assert code == 0, err
+    assert not DBTaskResult.objects.filter(task_path=SYNC_JOB_PATH).exists()  # nobody to sync with
+    upsert_partner(
+        directory_organization=w.service.organization, fhir_base_url="http://127.0.0.1:9/fhir",
+        fhir_token_variable=TOKEN_VARIABLE, remote_organization_reference="Organization/x", by=None,
+    )  # fmt: skip
+    code, out, err = run_carecoord(capsys, monkeypatch, "worker", "--batch")
+    assert code == 0, err
+    assert "Referral sync job enqueued" in out
+    job = DBTaskResult.objects.get(task_path=SYNC_JOB_PATH)
+    assert job.status == "SUCCESSFUL"
+    assert job.return_value["errors"]  # no token set: reported, not raised
+    code, out, _ = run_carecoord(capsys, monkeypatch, "worker", "--batch")
+    waiting = DBTaskResult.objects.get(task_path=SYNC_JOB_PATH, status="READY")
+    assert waiting.run_after >= job.started_at + datetime.timedelta(minutes=60)

@@ -1,5 +1,6 @@
 """carecoord worker [--batch]: run background jobs (django-tasks, database backend) and keep the rules job
-scheduled every CARECOORD_RULES_INTERVAL_MINUTES."""
+scheduled every CARECOORD_RULES_INTERVAL_MINUTES (and, when a partner is reached over FHIR, the referral sync every
+CARECOORD_REFERRAL_SYNC_MINUTES)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from carecoord.config import ConfigurationError
+from carecoord.referrals.exchange import schedule_sync_job, sync_interval
 from carecoord.tasks.jobs import schedule_rules_job
 from carecoord.tasks.rules import RulesConfig
 
@@ -60,6 +62,8 @@ class Command(BaseCommand):
             close_old_connections()
             if not options["no_schedule"] and schedule_rules_job(interval=interval):
                 self.stdout.write("Rules job enqueued")
+            if not options["no_schedule"] and schedule_sync_job(interval=sync_interval()):
+                self.stdout.write("Referral sync job enqueued")
             before = worker._run_tasks
             worker.run()
             ran += worker._run_tasks - before
