@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from carecoord.referrals import views
+from carecoord.referrals import outcome_views, views
 
 app_name = "referrals"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("outcomes/", outcome_views.outcomes, name="outcomes"),
+    path("outcomes.csv", outcome_views.outcomes_csv, name="outcomes_csv"),
     path("new/<uuid:patient_id>/", views.new, name="new"),
     path("link/<str:token>/", views.by_link, name="link"),
     path("<uuid:referral_id>/", views.detail, name="detail"),
