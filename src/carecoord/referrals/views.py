@@ -470,7 +470,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # the token never leaves in a Referer; forms keep their Origin (CSRF)
     response["X-Robots-Tag"] = "noindex"
     return response
 

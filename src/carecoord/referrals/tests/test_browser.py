@@ -151,3 +151,46 @@ def test_positive_food_screen_to_referral_accepted_and_completed_by_the_partner(
     page.goto(f"{base}/today/")
     expect(page.locator("tr[data-item]", has_text="completed the referral")).to_have_count(0)
     assert page.console_errors == []
+
+
+def test_a_secure_link_for_a_partner_without_an_account(page, browser, live_server, people):  # noqa: F811
+    expect = pytest.importorskip("playwright.sync_api").expect
+    base = live_server.url
+    alice, maria = people["alice"], people["maria"]
+    from carecoord.referrals.actions import ConsentToShare, send_referral
+
+    referral = send_referral(
+        patient=maria, service=Service.objects.get(name="Emergency groceries"), need="food-insecurity",
+        reason="Runs out of food at the end of the month.", share=["name", "phone"],
+        consent=ConsentToShare(method="written"), by=alice,
+    )  # fmt: skip
+    sign_in(page, base, alice)
+    page.goto(f"{base}/referrals/{referral.pk}/")
+    page.get_by_label("Send to (email, optional)").fill("intake@pantry.example.org")
+    page.get_by_role("button", name="Make a secure link").click()
+    secret = page.locator("#new-link")
+    expect(secret).to_be_visible()
+    url = secret.input_value()
+    assert "/referrals/link/" in url
+    shoot(page, "69-referral-link-made")
+    page.reload()
+    expect(page.locator("#new-link")).to_have_count(0)  # shown once
+
+    outsider = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    outsider.goto(url)
+    expect(outsider.locator("main")).to_contain_text("What is shared with you")
+    expect(outsider.locator("main")).to_contain_text("secure link")
+    shoot(outsider, "70-referral-link-page")
+    outsider.get_by_role("button", name="Accept", exact=True).click()
+    expect(outsider.locator("main")).to_contain_text("Saved. The referring team sees it now.")
+    referral.refresh_from_db()
+    assert referral.status == "accepted" and referral.events.last().channel == "link"
+
+    page.reload()
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.locator("main")).to_contain_text("Revoked")
+    gone = outsider.goto(url)
+    assert gone is not None and gone.status == 410
+    expect(outsider.locator("main")).not_to_contain_text("García")
+    shoot(outsider, "71-referral-link-gone")
+    assert page.console_errors == []

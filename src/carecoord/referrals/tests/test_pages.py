@@ -161,7 +161,7 @@ def test_a_working_link_opens_the_referral_and_counts_its_use(client: Client):
     page = client.get(url)
     assert page.status_code == 200 and "María García" in page.content.decode()
     assert page["Cache-Control"].startswith("no-store") or "no-store" in page["Cache-Control"]
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     client.post(url, {"kind": "status", "to": "accepted"})
     referral.refresh_from_db()
     assert referral.status == S.ACCEPTED
