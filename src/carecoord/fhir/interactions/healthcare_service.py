@@ -6,8 +6,13 @@ need category: a Gravity SDOHCC category code such as ``food-insecurity``, with 
 ``service-type`` (a taxonomy term's code), ``organization`` (``Organization/dir-<id>``), ``location``
 (``Location/<id>``), ``active`` (true: HSDS status active), ``language`` (a custom parameter: a BCP 47 code or a
 language name the service or one of its places works in) and ``location.near`` (``latitude|longitude|distance|
-units`` as Location's ``near``): services delivered at a place within that distance, nearest first unless
-``_sort`` says otherwise.
+units`` as Location's ``near``): services delivered at a place within that distance.
+
+A search by these parameters alone (each once, ``name`` without ``:exact``, ``active`` only true, no ``_sort``) is
+the directory's own search, ``directory.search.search_services``, the one the web pages use: ranked (needs and
+terms met, name words, nearness, how recently the details were verified) and each service once. Any other search
+(``location``, ``_id``, ``_lastUpdated``, ``active=false``, ``_sort``, repeated parameters, or none at all) filters the
+records directly, in name order (nearest first with ``location.near``).
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from carecoord.common.errors import NotFound
 from carecoord.directory.models import Language, Location, Service, ServiceAtLocation, ServiceStatus
+from carecoord.directory.search import ServiceQuery, search_services
 from carecoord.fhir.exchange import FhirRequest, FhirResponse, versioned
-from carecoord.fhir.interactions.location import near_condition, near_of, within
+from carecoord.fhir.interactions.location import Near, near_condition, near_of, within
 from carecoord.fhir.interactions.organization import directory_key
 from carecoord.fhir.mapping.directory import healthcare_service_resource, need_systems
 from carecoord.fhir.registry import COMMON_PARAMS, ResourceType, SearchParam
 from carecoord.fhir.search import (
     FilterBuilder,
+    SearchQuery,
     apply_criteria,
     date_condition,
     order,
@@ -128,10 +135,63 @@ def _in_order(ids: list[Any]) -> list[Service]:
     return [found[key] for key in ids]
 
 
+_SHARED = frozenset({"name", "service-category", "service-type", "organization", "language", "active"})
+
+
+def directory_query(query: SearchQuery, near: Near | None) -> ServiceQuery | None:
+    """The FHIR search as the directory's own search, when it says only what that search can (else None)."""
+    rest = [c for c in query.criteria if c.param.name != NEAR]
+    names = [c.param.name for c in rest]
+    if query.sort or not (rest or near) or len(set(names)) != len(names) or not set(names) <= _SHARED:
+        return None
+    given = {c.param.name: c for c in rest}
+    name = given.get("name")
+    if name is not None and (name.modifier == "exact" or len(name.values) > 1):
+        return None
+    language = given.get("language")
+    active = given.get("active")
+    if (language is not None and len(language.values) > 1) or (active is not None and active.values != ("true",)):
+        return None
+    needs, terms, organizations = [], [], []
+    for value in given["service-category"].values if "service-category" in given else ():
+        system, code = token(value)
+        if system not in (None, *need_systems()):
+            return None
+        needs.append(code)
+    for value in given["service-type"].values if "service-type" in given else ():
+        system, code = token(value)
+        if system is not None:
+            return None
+        terms.append(code)
+    for value in given["organization"].values if "organization" in given else ():
+        key = directory_key(reference_id(value, "Organization"))
+        if key is None:
+            return None
+        organizations.append(key)
+    return ServiceQuery(
+        needs=tuple(needs),
+        taxonomy_terms=tuple(terms),
+        organization_ids=tuple(organizations),
+        name=name.values[0] if name is not None else "",
+        language=token(language.values[0])[1] if language is not None else "",
+        near=near.point if near is not None else None,
+        radius_km=near.km if near is not None else None,
+        include_inactive=active is None,
+        limit=query.count,
+        offset=query.offset,
+        one_per_service=True,
+    )
+
+
 def search(request: FhirRequest) -> FhirResponse:
     request.authenticated_user  # noqa: B018
     query = parse_query(request, RESOURCE)
     near, rest = near_of(query, NEAR)
+    shared = directory_query(query, near)
+    if shared is not None:
+        results = search_services(shared)
+        resources = [healthcare_service_resource(s) for s in _in_order([hit.service.pk for hit in results.hits])]
+        return FhirResponse(body=searchset(request, "HealthcareService", query, resources, results.total))
     rows = apply_criteria(Service.objects.all(), rest, BUILDERS)
     if near is None:
         found, total = page(order(with_details(rows), query, _SORTS, ("name",)), query)
