@@ -151,8 +151,10 @@ def parse_database_url(
 
 # Outgoing email ----------------------------------------------------------------------------------------------------
 
-# What may go by email: the ADT alert kinds (``transitions.models.EventKind``) and corrections of them.
-EMAIL_ALERT_KINDS = ("admission", "ed-visit", "observation", "discharge")
+# What may go by email: the ADT alert kinds (``transitions.models.EventKind``) and corrections of them, and a
+# community referral's news for its requester (``referral``, not sent unless listed).
+EMAIL_ALERT_KINDS = ("admission", "ed-visit", "observation", "discharge", "referral")
+DEFAULT_EMAIL_ALERTS = ("admission", "ed-visit", "observation", "discharge")
 EMAIL_TLS_MODES = ("starttls", "ssl", "off")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -200,7 +202,7 @@ def email_config_from_env() -> EmailConfig:
             "CARECOORD_SITE_URL (the address people open CareCoord at, e.g. https://carecoord.example.org) "
             "is required when CARECOORD_EMAIL_HOST is set: emails link to it"
         )
-    kinds = env_list("CARECOORD_EMAIL_ALERTS", list(EMAIL_ALERT_KINDS))
+    kinds = env_list("CARECOORD_EMAIL_ALERTS", list(DEFAULT_EMAIL_ALERTS))
     if kinds == ["none"]:
         kinds = []
     unknown = sorted(set(kinds) - set(EMAIL_ALERT_KINDS))

@@ -180,3 +180,19 @@ def test_upsert_partner_needs_a_way_to_reach_them():
     assert partner.fhir_base_url == "https://pantry.example.org/fhir" and partner.organization is None
     with pytest.raises(AccessDenied):
         actions.upsert_partner(directory_organization=w.service.organization, organization=w.cbo, by=w.cm)
+
+
+def test_the_requester_is_emailed_when_referral_alerts_are_on(settings, django_capture_on_commit_callbacks, mailoutbox):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = "https://carecoord.example.org"
+    w = world()
+    referral = send(w)
+    settings.ALERT_EMAIL_KINDS = frozenset()
+    with django_capture_on_commit_callbacks(execute=True):
+        change_status(referral=referral, to=S.ACCEPTED, actor=Actor(Side.TARGET, w.carla))
+    assert mailoutbox == []
+    settings.ALERT_EMAIL_KINDS = frozenset({"referral"})
+    with django_capture_on_commit_callbacks(execute=True):
+        change_status(referral=referral, to=S.IN_PROGRESS, actor=Actor(Side.TARGET, w.carla))
+    assert [m.to for m in mailoutbox] == [[w.cm.email]]
+    assert "García" not in mailoutbox[0].body and "/notifications/" in mailoutbox[0].body
