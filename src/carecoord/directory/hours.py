@@ -270,3 +270,29 @@ def intervals_words(intervals: Sequence[tuple[int, int]]) -> str:
     if not intervals:
         return "closed"
     return ", ".join(f"{clock(opens)} to {clock(closes)}" for opens, closes in intervals)
+
+
+def pack(rows: Sequence[HoursRow]) -> str:
+    """Hours rows as one short text (kept on the search row, so showing a page of hits needs no other query)."""
+    return ";".join(
+        f"{r.weekday or ''},{r.opens},{r.closes},{r.valid_from or ''},{r.valid_to or ''},{int(r.closed)}{int(r.yearly)}"
+        for r in rows
+    )
+
+
+def unpack(text: str) -> list[Hours]:
+    rows = []
+    for part in text.split(";") if text else ():
+        weekday, opens, closes, valid_from, valid_to, flags = part.split(",")
+        rows.append(
+            Hours(
+                int(weekday) if weekday else None,
+                int(opens),
+                int(closes),
+                datetime.date.fromisoformat(valid_from) if valid_from else None,
+                datetime.date.fromisoformat(valid_to) if valid_to else None,
+                closed=flags[0] == "1",
+                yearly=flags[1] == "1",
+            )
+        )
+    return rows

@@ -25,7 +25,7 @@ from django.db.models import Prefetch
 
 from carecoord.common.text import fold, name_tokens
 from carecoord.directory.geo import normalize_zip, zip_point
-from carecoord.directory.hours import hours_of
+from carecoord.directory.hours import hours_of, pack
 from carecoord.directory.languages import language_name, language_words
 from carecoord.directory.models import (
     Address,
@@ -131,6 +131,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
             languages=words_field(service_languages),
             language_names=_names(service_language_names),
             has_hours=bool(service_hours),
+            hours_text=pack(service_hours),
             **common,
         )
         yield row, [SearchHours(**vars(h)) for h in service_hours]
@@ -157,6 +158,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
             language_names=_names(service_language_names + location_language_names),
             address=address,
             has_hours=bool(hours),
+            hours_text=pack(hours),
             **common,
         )
         yield row, [SearchHours(**vars(h)) for h in hours]

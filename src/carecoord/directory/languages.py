@@ -48,6 +48,12 @@ def _codes_by_name() -> dict[str, str]:
     return by_name
 
 
+@functools.cache
+def _native_names() -> dict[str, str]:
+    return {fold(str(info.get("name_local", ""))): code for code, info in LANG_INFO.items() if "-" not in code}
+
+
+@functools.lru_cache(maxsize=512)
 def language_code(text: str) -> str:
     """The code for a language given by code or by name ('es', 'spa', 'Spanish', 'español' → 'es'); '' if unknown."""
     key = fold(text)
@@ -62,9 +68,8 @@ def language_code(text: str) -> str:
         return key.split()[0]  # 'es-MX'
     if key in _codes_by_name():
         return _codes_by_name()[key]
-    native = {fold(str(info.get("name_local", ""))): code for code, info in LANG_INFO.items() if "-" not in code}
-    if key in native:
-        return native[key]
+    if key in _native_names():
+        return _native_names()[key]
     for word in key.split():  # 'Chinese (Mandarin)' → 'zh'
         if word in _codes_by_name() and len(word) > 3:
             return _codes_by_name()[word]

@@ -312,12 +312,20 @@ class ServiceSearchRow(models.Model):  # noqa: DJ008
     address = models.ForeignKey(Address, null=True, on_delete=models.SET_NULL, related_name="+")
     language_names = models.TextField(blank=True, help_text="The languages as shown, comma separated")
     area_names = models.TextField(blank=True, help_text="The service areas as shown, comma separated")
+    hours_text = models.TextField(blank=True, help_text="The hours rows of this row, packed for display")
 
     class Meta:
+        # The bounding box is a range on latitude; every filter and rank column but the text ones follows in the
+        # same index, so a search reads a table row only for candidates that passed them (or for its text).
         indexes = [
-            models.Index(fields=["latitude", "longitude"], name="directory_search_latlon"),
-            models.Index(fields=["active", "assured_date"], name="directory_search_active"),
-        ]
+            models.Index(
+                fields=[
+                    "latitude", "longitude", "active", "has_hours", "free", "minimum_age", "maximum_age",
+                    "assured_date", "needs", "terms", "languages",
+                ],
+                name="directory_search_geo",
+            ),
+        ]  # fmt: skip
 
 
 class SearchHours(models.Model):  # noqa: DJ008
@@ -335,4 +343,9 @@ class SearchHours(models.Model):  # noqa: DJ008
     yearly = models.BooleanField(default=False, help_text="The dates recur every year (stored in the year 2000)")
 
     class Meta:
-        indexes = [models.Index(fields=["row", "weekday"], name="directory_hours_row_day")]
+        indexes = [
+            models.Index(
+                fields=["row", "weekday", "closed", "opens", "closes", "valid_from", "valid_to", "yearly"],
+                name="directory_hours_row_day_times",
+            )
+        ]

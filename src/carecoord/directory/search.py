@@ -13,7 +13,7 @@ Rank (highest first), each part explained in the hit's ``reasons``:
 - 15 for each word of the text found in the service's or organization's name, 5 for one found elsewhere;
 - up to 30 for nearness: 30 / (1 + (km / 10)²): 15 at 10 km, 6 at 20 km;
 - 10 for details verified in the last six months, 6 in the last year, 3 in the last two years;
-- ties: nearer first, then by name.
+- ties: nearer first, then in the order the index was built.
 
 The directory holds no PHI: searching it needs no access check and is not audited (the edge that turns a person's
 address into ``near`` is, through ``patients.access``).
@@ -36,7 +36,7 @@ from carecoord.assessments.scoring.sdoh import DOMAINS
 from carecoord.common.errors import ValidationFailed
 from carecoord.common.text import fold
 from carecoord.directory.geo import STATE_NAMES, GeoPoint, bounding_box, distance_km, normalize_zip, zip_place
-from carecoord.directory.hours import YEARLY_BASE, OpenStatus, intervals_on, intervals_words, open_status
+from carecoord.directory.hours import YEARLY_BASE, OpenStatus, intervals_on, intervals_words, open_status, unpack
 from carecoord.directory.languages import language_code
 from carecoord.directory.models import (
     Address,
@@ -282,7 +282,7 @@ def search_services(query: ServiceQuery, *, now: datetime.datetime | None = None
         if query.radius_km is not None:
             rows = rows.filter(squared_km__lte=query.radius_km * query.radius_km)
     rows = rows.annotate(score=_score(query, moment.date()))
-    order = ["-score", *(["squared_km"] if query.near is not None else []), "name_words", "id"]
+    order = ["-score", *(["squared_km"] if query.near is not None else []), "id"]
     if query.one_per_service:
         best: dict[int, tuple[int, float]] = {}
         for row_id, service_id, score in rows.order_by(*order).values_list("id", "service_id", "score"):
@@ -291,30 +291,43 @@ def search_services(query: ServiceQuery, *, now: datetime.datetime | None = None
         total, page_rows = len(listed), listed[query.offset : query.offset + query.limit]
     else:
         counted = rows.annotate(total=Window(Count("id"))).order_by(*order)
-        fetched = list(
-            counted.values_list("id", "service_id", "score", "total")[query.offset : query.offset + query.limit]
-        )
-        total = fetched[0][3] if fetched else (rows.count() if query.offset else 0)
-        page_rows = [(row_id, service_id, score) for row_id, service_id, score, _ in fetched]
+        fetched = list(counted.values_list("id", "score", "total")[query.offset : query.offset + query.limit])
+        total = fetched[0][2] if fetched else (rows.count() if query.offset else 0)
+        page_rows = [(row_id, 0, score) for row_id, score, _ in fetched]  # only the index's columns are read
     page = [_Candidate(row_id, service_id, None, score) for row_id, service_id, score in page_rows]
     hits = _hits(page, query, moment)
     return SearchResults(query=query, total=total, hits=hits, at=moment)
 
 
+HIT_FIELDS = (
+    *("id", "service_id", "service_at_location_id", "location_id", "address_id", "latitude", "longitude", "needs"),
+    *("name_words", "free", "minimum_age", "maximum_age", "area_words", "assured_date", "language_names"),
+    *("area_names", "hours_text", "service__name", "service__status", "service__organization_id"),
+    *("service__fees_description", "service__assured_date", "service__source", "service__external_id"),
+    *("service__minimum_age", "service__maximum_age", "service__organization__name", "location__name"),
+    *("location__latitude", "location__longitude", "service_at_location__service_id"),
+    *("service_at_location__location_id", "address__address_1", "address__address_2", "address__city"),
+    *("address__state_province", "address__postal_code", "address__country", "address__location_id"),
+)
+
+
 def _hits(page: list[_Candidate], query: ServiceQuery, moment: datetime.datetime) -> list[ServiceHit]:
+    """The page's rows with what a result shows (services with the fields a result row uses; hours unpacked)."""
     if not page:
         return []
     rows = ServiceSearchRow.objects.filter(id__in=[c.row_id for c in page]).select_related(
         "service__organization", "location", "service_at_location", "address"
     )
-    rows = rows.prefetch_related("hours", *(("service__taxonomy_terms",) if query.taxonomy_terms else ()))
+    rows = rows.only(*HIT_FIELDS)
+    if query.taxonomy_terms:
+        rows = rows.prefetch_related("service__taxonomy_terms")
     by_id = {row.id: row for row in rows}
     return [_hit(by_id[c.row_id], c, query, moment) for c in page]
 
 
 def _hit(row: ServiceSearchRow, candidate: _Candidate, query: ServiceQuery, moment: datetime.datetime) -> ServiceHit:
     service, location = row.service, row.location
-    hours = list(row.hours.all())
+    hours = unpack(row.hours_text)
     status = open_status(hours, moment)
     status_text = status.describe(moment, now_words=query.open_at is None)
     address = row.address

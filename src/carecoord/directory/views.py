@@ -14,6 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.vary import vary_on_headers
 
 from carecoord.common.errors import ValidationFailed
 from carecoord.directory.forms import FIELDS, PAGE_SIZE, DirectorySearchForm
@@ -68,7 +70,10 @@ def _page_links(form: DirectorySearchForm, results: SearchResults, patient: Pati
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
+    """The search page, or only its results for htmx (the same URL: the browser keeps the two apart by ``Vary``,
+    and never stores the fragment, so that going back shows the whole page)."""
     patient = _person(request)
     form = DirectorySearchForm(_search_data(request, patient))
     results: SearchResults | None = None
@@ -88,7 +93,9 @@ def search(request: HttpRequest) -> HttpResponse:
     }
     htmx = getattr(request, "htmx", None)
     if is_htmx(request) and not (htmx and htmx.history_restore_request):
-        return render(request, "directory/_results.html", context)
+        response = render(request, "directory/_results.html", context)
+        add_never_cache_headers(response)
+        return response
     return render(request, "directory/search.html", context, status=200 if form.is_valid() else 400)
 
 
