@@ -15,6 +15,7 @@ BENCHMARKS = [
     "dayview.py",
     "rules.py",
     "billing.py",
+    "directory_search.py",
 ]
 
 if __name__ == "__main__":
