@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -9,8 +10,11 @@ from django.shortcuts import render
 
 from carecoord.accounts.permissions import Capability
 from carecoord.dayview.access import Day, DayFilters, access_day, access_day_counts
-from carecoord.dayview.ranking import BANDS, KIND_LABELS
+from carecoord.dayview.ranking import BANDS, KIND_LABELS, Kind, Ranked
+from carecoord.dayview.sources import link
 from carecoord.web.decorators import page_fetch, requires, staff_user
+from carecoord.web.templatetags.carecoord import day as day_words
+from carecoord.web.templatetags.carecoord import dob, relative
 
 POLL_SECONDS = 60
 
@@ -29,12 +33,65 @@ def _chips(filters: DayFilters, counts: dict[str, int]) -> dict[str, Any]:
     return {"chips": chips, "filters": filters, "poll_seconds": POLL_SECONDS}
 
 
+BADGES: dict[str, str] = {
+    Kind.SAFETY: "⚠ Safety",
+    Kind.TRANSITION: "Hospital",
+    Kind.TASK: "Task",
+    Kind.CONTACT: "Contact",
+    Kind.REVIEW: "Plan review",
+    Kind.SCREENING: "Screening",
+    Kind.REFERRAL: "Referral",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the page with every word and link it shows worked out here: the page has a hundred rows, and
+    a template tag or an include per cell cost more than the rest of the row."""
+
+    number: int  # on the page, from 1 (the row's id, for keyboard navigation)
+    kind: str
+    overdue: bool
+    badge: str
+    badge_class: str
+    why: str
+    detail: str
+    url: str
+    action_label: str
+    person: str
+    chart_url: str
+    born: str
+    due_day: str
+    due_relative: str
+
+
+def _line(number: int, ranked: Ranked) -> Line:
+    row = ranked.row
+    return Line(
+        number=number,
+        kind=row.kind,
+        overdue=ranked.overdue,
+        badge=BADGES.get(row.kind, "Referral"),
+        badge_class="danger" if row.kind == Kind.SAFETY else "warn" if ranked.overdue else "accent",
+        why=row.why,
+        detail=row.detail,
+        url=row.action_url,
+        action_label=row.action_label,
+        person=row.person.name if row.person else "",
+        chart_url=link("web:chart", row.person.id) if row.person else "",
+        born=(dob(row.person.birth_date) or "—") if row.person else "",
+        due_day=day_words(row.due) if row.due else "",
+        due_relative=relative(row.due) if row.due else "",
+    )
+
+
 def _sections(day: Day) -> list[dict[str, Any]]:
     """The ranked rows split by band (safety, overdue, due today, coming up), empty bands left out."""
+    lines = [_line(number, ranked) for number, ranked in enumerate(day.rows, start=1)]
     return [
-        {"band": band, "rows": rows, "total": day.band_totals.get(band.code, len(rows))}
+        {"band": band, "lines": shown, "total": day.band_totals.get(band.code, len(shown))}
         for band in BANDS
-        if (rows := [ranked for ranked in day.rows if ranked.band.code == band.code])
+        if (shown := [line for line, ranked in zip(lines, day.rows, strict=True) if ranked.band.code == band.code])
     ]
 
 
