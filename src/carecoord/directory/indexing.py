@@ -131,6 +131,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
             languages=words_field(service_languages),
             language_names=_names(service_language_names),
             has_hours=bool(service_hours),
+            has_exceptions=any(h.closed or h.weekday is None for h in service_hours),
             hours_text=pack(service_hours),
             **common,
         )
@@ -158,6 +159,7 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
             language_names=_names(service_language_names + location_language_names),
             address=address,
             has_hours=bool(hours),
+            has_exceptions=any(h.closed or h.weekday is None for h in hours),
             hours_text=pack(hours),
             **common,
         )

@@ -308,6 +308,7 @@ class ServiceSearchRow(models.Model):  # noqa: DJ008
     free = models.BooleanField(default=False)
     area_words = models.TextField(blank=True, help_text="ZIPs and folded place names served; empty: anywhere")
     has_hours = models.BooleanField(default=False)
+    has_exceptions = models.BooleanField(default=False, help_text="Closures or date-specific hours among the hours")
     assured_date = models.DateField(null=True)
     address = models.ForeignKey(Address, null=True, on_delete=models.SET_NULL, related_name="+")
     language_names = models.TextField(blank=True, help_text="The languages as shown, comma separated")
@@ -320,10 +321,10 @@ class ServiceSearchRow(models.Model):  # noqa: DJ008
         indexes = [
             models.Index(
                 fields=[
-                    "latitude", "longitude", "active", "has_hours", "free", "minimum_age", "maximum_age",
-                    "assured_date", "needs", "terms", "languages",
+                    "latitude", "longitude", "active", "has_hours", "has_exceptions", "free", "minimum_age",
+                    "maximum_age", "assured_date", "needs", "terms", "languages",
                 ],
-                name="directory_search_geo",
+                name="directory_search_geo_v2",
             ),
         ]  # fmt: skip
 

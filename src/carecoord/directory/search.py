@@ -156,7 +156,9 @@ def open_at_condition(moment: datetime.datetime) -> Q:
     special = hours.filter(_covers(day), closed=False, weekday__isnull=True)
     weekly = hours.filter(_covers(day), closed=False, weekday=weekday, opens__lte=minute, closes__gt=minute)
     special_open = special.filter(opens__lte=minute, closes__gt=minute)
-    return Q(has_hours=True) & ~Exists(closure) & (Exists(special_open) | (~Exists(special) & Exists(weekly)))
+    regular = Q(has_exceptions=False) & Q(Exists(weekly))  # most rows: only their weekly hours to look at
+    excepted = Q(has_exceptions=True) & ~Exists(closure) & (Exists(special_open) | (~Exists(special) & Exists(weekly)))
+    return Q(has_hours=True) & (regular | excepted)
 
 
 def open_on_condition(weekday: int, today: datetime.date) -> Q:
