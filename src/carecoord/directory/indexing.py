@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -29,12 +30,16 @@ from carecoord.directory.hours import hours_of, pack
 from carecoord.directory.languages import language_name, language_words
 from carecoord.directory.models import (
     Address,
+    CostOption,
+    Language,
     Location,
     SearchHours,
     Service,
+    ServiceArea,
     ServiceAtLocation,
     ServiceSearchRow,
     ServiceStatus,
+    TaxonomyTerm,
 )
 
 BATCH = 1000
@@ -58,18 +63,16 @@ def fees_say_free(text: str) -> bool:
     )
 
 
-def is_free(service: Service) -> bool:
-    amounts = [option.amount for option in service.cost_options.all()]
+def _is_free(options: list[CostOption], fees: str) -> bool:
+    amounts = [option.amount for option in options]
     if any(amount is not None and amount > Decimal(0) for amount in amounts):
         return False
-    return any(amount is not None and amount == Decimal(0) for amount in amounts) or fees_say_free(
-        service.fees_description
-    )
+    return any(amount is not None and amount == Decimal(0) for amount in amounts) or fees_say_free(fees)
 
 
-def area_phrases(service: Service) -> list[str]:
+def area_phrases(areas: list[ServiceArea]) -> list[str]:
     phrases: list[str] = []
-    for area in service.service_areas.all():
+    for area in areas:
         for part in re.split(r"[,;]", area.name):
             if fold(part):
                 phrases.append(fold(part))
@@ -88,13 +91,16 @@ def _names(names: list[str]) -> str:
     return ", ".join(dict.fromkeys(name for name in names if name))
 
 
-def _address(location: Location) -> Address | None:
-    addresses = sorted(location.addresses.all(), key=lambda a: (a.address_type != "physical", a.id))
-    return addresses[0] if addresses else None
+def _address(addresses: list[Address]) -> Address | None:
+    ordered = sorted(addresses, key=lambda a: (a.address_type != "physical", a.id))
+    return ordered[0] if ordered else None
 
 
 def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[SearchHours]]]:
-    terms = list(service.taxonomy_terms.all())
+    got: dict[str, Any] = service.__dict__  # the lists prefetched by _services (to_attr: no querysets built)
+    terms: list[TaxonomyTerm] = got["got_terms"]
+    languages: list[Language] = got["got_languages"]
+    service_areas: list[ServiceArea] = got["got_areas"]
     service_words = name_tokens(
         service.name,
         service.alternate_name,
@@ -106,9 +112,9 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
     names = name_tokens(service.name, service.alternate_name, service.organization.name if service.organization else "")
     needs = words_field(term.need_category for term in terms)
     codes = words_field(part for term in terms for part in (term.code, term.external_id) if " " not in part)
-    service_languages = [w for lang in service.languages.all() for w in language_words(lang.name, lang.code)]
-    service_language_names = [lang.name or language_name(lang.code) for lang in service.languages.all()]
-    areas = area_phrases(service)
+    service_languages = [w for lang in languages for w in language_words(lang.name, lang.code)]
+    service_language_names = [lang.name or language_name(lang.code) for lang in languages]
+    areas = area_phrases(service_areas)
     common = {
         "service": service,
         "organization_id": service.organization_id,
@@ -118,13 +124,13 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
         "terms": codes,
         "minimum_age": service.minimum_age,
         "maximum_age": service.maximum_age,
-        "free": is_free(service),
+        "free": _is_free(got["got_costs"], service.fees_description),
         "area_words": f"|{'|'.join(areas)}|" if areas else "",
         "assured_date": service.assured_date,
-        "area_names": ", ".join(area.name for area in service.service_areas.all() if area.name),
+        "area_names": ", ".join(area.name for area in service_areas if area.name),
     }
-    service_hours = hours_of(service.schedules.all())
-    places = list(service.at_locations.all())
+    service_hours = hours_of(got["got_schedules"])
+    places: list[ServiceAtLocation] = got["got_places"]
     if not places:
         row = ServiceSearchRow(
             words=words_field(service_words),
@@ -139,14 +145,15 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
         return
     for place in places:
         location = place.location
-        address = _address(location)
+        at: dict[str, Any] = location.__dict__
+        address = _address(at["got_addresses"])
         latitude, longitude = location.latitude, location.longitude
         if (latitude is None or longitude is None) and address is not None:
             point = zip_point(address.postal_code)
             latitude, longitude = (point.lat, point.lon) if point else (None, None)
-        hours = hours_of(place.schedules.all()) or service_hours or hours_of(location.schedules.all())
-        location_languages = [w for lang in location.languages.all() for w in language_words(lang.name, lang.code)]
-        location_language_names = [lang.name or language_name(lang.code) for lang in location.languages.all()]
+        hours = hours_of(place.__dict__["got_schedules"]) or service_hours or hours_of(at["got_schedules"])
+        location_languages = [w for lang in at["got_languages"] for w in language_words(lang.name, lang.code)]
+        location_language_names = [lang.name or language_name(lang.code) for lang in at["got_languages"]]
         words = service_words + name_tokens(place.description, location.name, address.city if address else "")
         row = ServiceSearchRow(
             service_at_location=place,
@@ -167,21 +174,24 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
 
 
 def _services(ids: list[int]) -> Iterable[Service]:
+    locations = Location.objects.prefetch_related(
+        Prefetch("addresses", to_attr="got_addresses"),
+        Prefetch("languages", to_attr="got_languages"),
+        Prefetch("schedules", to_attr="got_schedules"),
+    )
+    places = ServiceAtLocation.objects.prefetch_related(
+        Prefetch("schedules", to_attr="got_schedules"), Prefetch("location", locations)
+    )
     return (
         Service.objects.filter(id__in=ids)
         .select_related("organization")
         .prefetch_related(
-            "taxonomy_terms",
-            "languages",
-            "schedules",
-            "service_areas",
-            "cost_options",
-            Prefetch(
-                "at_locations",
-                ServiceAtLocation.objects.select_related("location").prefetch_related(
-                    "schedules", "location__addresses", "location__languages", "location__schedules"
-                ),
-            ),
+            Prefetch("taxonomy_terms", to_attr="got_terms"),
+            Prefetch("languages", to_attr="got_languages"),
+            Prefetch("schedules", to_attr="got_schedules"),
+            Prefetch("service_areas", to_attr="got_areas"),
+            Prefetch("cost_options", to_attr="got_costs"),
+            Prefetch("at_locations", places, to_attr="got_places"),
         )
     )
 
