@@ -34,7 +34,13 @@ def _resource(resource: ResourceType) -> dict[str, Any]:
     }
     if resource.search_params:
         entry["searchParam"] = [
-            {"name": p.name, "type": p.type, "documentation": p.documentation} for p in resource.search_params
+            {
+                "name": p.name,
+                **({"definition": p.definition} if p.definition.startswith("http") else {}),
+                "type": p.type,
+                "documentation": p.documentation,
+            }
+            for p in resource.search_params
         ]
     if resource.includes:
         entry["searchInclude"] = list(resource.includes)
@@ -77,6 +83,14 @@ def capability_statement(request: FhirRequest, types: dict[str, ResourceType]) -
                     "Authorization: Bearer <token>. metadata and CodeSystem are public.",
                 },
                 "resource": [_resource(t) for t in types.values()],
+                "interaction": [
+                    {
+                        "code": "transaction",
+                        "documentation": "Only to receive a community referral (Gravity SDOH Clinical Care IG): a "
+                        "Bundle of one SDOHCC Task For Referral Management (requested, owned by an organization "
+                        "here), its ServiceRequest and the Patient it is for, each POSTed.",
+                    }
+                ],
             }
         ],
     }

@@ -308,3 +308,18 @@ def test_transactions_that_are_not_referrals_are_refused_without_writing():
     outcome(as_user(w.carla).post("", gravity_bundle(f"Organization/{w.other_cbo.pk}")), 403)
     outcome(sender.get(""), 405)
     assert not Referral.objects.filter(direction=Direction.INCOMING).exists()
+
+
+def test_the_capability_statement_says_how_referrals_are_received(anonymous):
+    statement = anonymous.get("metadata").resource
+    rest = statement["rest"][0]
+    assert [i["code"] for i in rest["interaction"]] == ["transaction"]
+    types = {r["type"]: r for r in rest["resource"]}
+    task_params = {p["name"] for p in types["Task"]["searchParam"]}
+    assert {"owner", "requester", "status", "code", "focus", "_lastUpdated", "patient"} <= task_params
+    request_params = {p["name"] for p in types["ServiceRequest"]["searchParam"]}
+    assert {"patient", "status", "category", "performer"} <= request_params
+    near = next(p for p in types["Location"]["searchParam"] if p["name"] == "near")
+    assert near["type"] == "special" and near["definition"] == "http://hl7.org/fhir/SearchParameter/Location-near"
+    outcomes = anonymous.get("CodeSystem/referral-outcome").resource
+    assert "need-met" in [c["code"] for c in outcomes["concept"]]
