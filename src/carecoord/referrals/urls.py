@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from carecoord.referrals import outcome_views, views
+from carecoord.referrals import outcome_views, partner_views, views
 
 app_name = "referrals"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("partners/", partner_views.partners, name="partners"),
     path("outcomes/", outcome_views.outcomes, name="outcomes"),
     path("outcomes.csv", outcome_views.outcomes_csv, name="outcomes_csv"),
     path("new/<uuid:patient_id>/", views.new, name="new"),

@@ -194,3 +194,20 @@ def test_a_secure_link_for_a_partner_without_an_account(page, browser, live_serv
     expect(outsider.locator("main")).not_to_contain_text("García")
     shoot(outsider, "71-referral-link-gone")
     assert page.console_errors == []
+
+
+def test_an_administrator_maps_a_directory_organization(page, live_server, people):  # noqa: F811
+    expect = pytest.importorskip("playwright.sync_api").expect
+    base = live_server.url
+    admin = make_user("dana_admin", role="org_admin", organization=people["alice"].organization, first_name="Dana")
+    sign_in(page, base, admin)
+    page.goto(f"{base}/referrals/partners/")
+    row = page.locator("tr", has_text="Flatbush Community Pantry").first
+    expect(row).to_contain_text("In CareCoord: Flatbush Community Pantry")
+    shoot(page, "72-referral-partners")
+    row.get_by_label("Works referrals here as").select_option(label="Not in CareCoord")
+    row.get_by_label("Or secure links to").fill("intake@flatbushpantry.example.org")
+    row.get_by_role("button", name="Save how referrals reach Flatbush Community Pantry").click()
+    expect(page.locator(".messages")).to_contain_text("Referrals to Flatbush Community Pantry are set up.")
+    expect(page.locator("tr", has_text="Flatbush Community Pantry").first).to_contain_text("Secure links")
+    assert page.console_errors == []

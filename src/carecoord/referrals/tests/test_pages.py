@@ -208,3 +208,32 @@ def test_expired_revoked_closed_and_unknown_links_show_nothing(client):
         AuditRecord.objects.filter(object_type="ReferralLink", outcome="denied").values_list("detail", flat=True)
     )
     assert sorted(r["reason"] for r in reasons) == ["closed", "expired", "revoked"]
+
+
+def test_an_administrator_sets_how_referrals_reach_a_directory_organization(client):
+    from carecoord.referrals.models import PartnerOrganization
+    from carecoord.referrals.tests.builders import directory_service
+    from carecoord.testing.factories import make_user
+
+    w = world()
+    admin = make_user("dana_admin", role="org_admin", organization=w.agency)
+    listed = directory_service("Harlem Food Bank").organization
+    signed_in(client, w.cm)
+    assert client.get(reverse("referrals:partners")).status_code == 403
+    signed_in(client, admin)
+    page = client.get(reverse("referrals:partners"), {"q": "Harlem"}).content.decode()
+    assert f'id="partner-{listed.pk}"' in page and f'id="partner-{w.service.organization_id}"' not in page
+    prefix = f"o{listed.pk}"
+    refused = client.post(reverse("referrals:partners"), {
+        "prefix": prefix, f"{prefix}-directory_organization": listed.pk, f"{prefix}-link_recipient": "",
+        f"{prefix}-fhir_base_url": "ftp://x",
+    })  # fmt: skip
+    assert refused.status_code == 302 and not PartnerOrganization.objects.filter(directory_organization=listed).exists()
+    client.post(reverse("referrals:partners"), {
+        "prefix": prefix, f"{prefix}-directory_organization": listed.pk,
+        f"{prefix}-link_recipient": "intake@harlemfood.example.org",
+    })  # fmt: skip
+    partner = PartnerOrganization.objects.get(directory_organization=listed)
+    assert partner.link_recipient == "intake@harlemfood.example.org" and partner.organization is None
+    audit = AuditRecord.objects.filter(object_type="PartnerOrganization", object_id=str(partner.pk), user=admin)
+    assert audit.exists()
