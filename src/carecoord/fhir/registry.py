@@ -37,6 +37,7 @@ class ResourceType:
     sorts: tuple[str, ...] = ()
     includes: tuple[str, ...] = ()  # _include values offered, e.g. "CarePlan:goal"
     conditional_create: bool = False
+    patch: bool = False  # JSON Patch applied to the resource as read, then handled as its update (fhir/patch.py)
     public: bool = False  # readable without a token (conformance resources)
     documentation: str = ""
 
@@ -46,6 +47,7 @@ class ResourceType:
             ("read", self.read),
             ("vread", self.vread),
             ("update", self.update),
+            ("patch", self.update if self.patch and self.read else None),
             ("history-instance", self.history_instance),
             ("create", self.create),
             ("search-type", self.search),

@@ -7,6 +7,7 @@ unknown type), runs it, and serialises the result with orjson. Every failure lea
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -52,6 +53,15 @@ def _media_type(request: HttpRequest) -> str:
 
 
 def _check_body_type(request: HttpRequest) -> None:
+    if request.method == "PATCH":
+        kind = (request.content_type or "").lower()
+        if kind != "application/json-patch+json":
+            raise FhirError(
+                f"Send a JSON Patch as application/json-patch+json, not {kind or 'no content type'}.",
+                status=415,
+                issue_code="not-supported",
+            )
+        return
     if request.method in ("POST", "PUT"):
         kind = (request.content_type or "").lower()
         if kind not in ("application/fhir+json", "application/json", "application/json+fhir"):
@@ -193,9 +203,25 @@ def instance(request: HttpRequest, type_name: str, resource_id: str) -> HttpResp
         if request.method == "PUT":
             update = _require(resource.update, "update", resource)
             return lambda fhir: update(fhir, resource_id)
+        if request.method == "PATCH" and resource.patch and resource.read and resource.update:
+            return lambda fhir: _patched(resource, fhir, resource_id)
         raise not_supported(f"{request.method} is not supported on {resource.name} instances.")
 
     return _serve(request, type_name, choose)
+
+
+def _patched(resource: ResourceType, fhir: FhirRequest, resource_id: str) -> FhirResponse:
+    """PATCH: the JSON Patch applied to the resource as read, then handled as a PUT of the result."""
+    from carecoord.fhir.patch import apply_patch
+
+    assert resource.read is not None and resource.update is not None
+    try:
+        operations = orjson.loads(fhir.body)
+    except orjson.JSONDecodeError as error:
+        raise FhirError(f"The body is not valid JSON: {error}", status=400, issue_code="structure") from None
+    current = resource.read(fhir, resource_id).body
+    patched = apply_patch(current, operations)
+    return resource.update(dataclasses.replace(fhir, body=orjson.dumps(patched)), resource_id)
 
 
 @csrf_exempt

@@ -480,9 +480,11 @@ RESOURCE = ResourceType(
     ),
     sorts=tuple(_SORTS),
     includes=("Task:patient",),
+    patch=True,
     documentation="Community referrals (ids referral-<uuid>): Gravity SDOHCC Tasks For Referral Management, read, "
-    "searched and updated by either side (status through the Gravity state table: a forbidden move is 422 naming "
-    "both statuses, the other side's move 403; services delivered as output resulting-activity; the outcome as "
+    "searched and updated (PUT, or PATCH with a JSON Patch of the resource as read) by either side (status "
+    "through the Gravity state table: a forbidden move is 422 naming both statuses, the other side's move 403; "
+    "services delivered as output resulting-activity; the outcome as "
     "businessStatus; If-Match versions). "
     "Work for a person or the organization, owned by a staff user or waiting in a team queue. "
     "Create makes a task (accepted with an owner, requested in a queue); update moves its status along the FHIR "

@@ -63,6 +63,14 @@ class Fhir:
             self.client.put(f"/fhir/{path}", payload, content_type=content_type, headers={**self.headers, **headers})
         )
 
+    def patch(
+        self, path: str, operations: Any, content_type: str = "application/json-patch+json", **headers: str
+    ) -> Any:
+        payload = operations if isinstance(operations, bytes | str) else orjson.dumps(operations)
+        return self._answer(
+            self.client.patch(f"/fhir/{path}", payload, content_type=content_type, headers={**self.headers, **headers})
+        )
+
     def delete(self, path: str) -> Any:
         return self._answer(self.client.delete(f"/fhir/{path}", headers=self.headers))
 

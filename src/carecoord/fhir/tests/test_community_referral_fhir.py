@@ -323,3 +323,42 @@ def test_the_capability_statement_says_how_referrals_are_received(anonymous):
     assert near["type"] == "special" and near["definition"] == "http://hl7.org/fhir/SearchParameter/Location-near"
     outcomes = anonymous.get("CodeSystem/referral-outcome").resource
     assert "need-met" in [c["code"] for c in outcomes["concept"]]
+
+
+def test_a_json_patch_moves_the_referral_and_a_failed_test_changes_nothing():
+    w = world()
+    referral = send(w)
+    carla = as_user(w.carla)
+    path = f"Task/referral-{referral.pk}"
+    accept = [
+        {"op": "test", "path": "/status", "value": "requested"},
+        {"op": "replace", "path": "/status", "value": "accepted"},
+    ]
+    answer = carla.patch(path, accept, **{"If-Match": 'W/"1"'})
+    assert answer.status_code == 200, answer.content
+    assert answer.resource["status"] == "accepted" and answer["ETag"] == 'W/"2"'
+    body = outcome(carla.patch(path, accept), 422)  # the test op fails: it is accepted now
+    assert "requested" in body["issue"][0]["diagnostics"]
+    today = timezone.localdate().isoformat()
+    add = [
+        {"op": "add", "path": "/output", "value": []},
+        {
+            "op": "add",
+            "path": "/output/-",
+            "value": {"type": RESULTING, "valueCodeableConcept": {"text": f"{today}: Intake call"}},
+        },
+    ]
+    assert carla.patch(path, add).status_code == 200
+    referral.refresh_from_db()
+    assert [a.description for a in referral.activities.all()] == ["Intake call"] and referral.status == S.ACCEPTED
+    outcome(carla.patch(path, [{"op": "replace", "path": "/status", "value": "requested"}]), 422)
+    outcome(carla.patch(path, [{"op": "replace", "path": "/nothing/here", "value": 1}]), 400)
+    outcome(
+        carla.patch(
+            path, [{"op": "replace", "path": "/status", "value": "completed"}], content_type="application/json"
+        ),
+        415,
+    )
+    outcome(as_user(w.cm).patch(f"Patient/{w.patient.pk}", [{"op": "replace", "path": "/active", "value": False}]), 405)
+    referral.refresh_from_db()
+    assert referral.status == S.ACCEPTED and referral.version == 3
