@@ -16,7 +16,8 @@ through ``referrals.actions`` with channel ``sync``: the status (``change_status
 one step since the last poll, the moves in between are made in order, each allowed for the target side by the
 state table), services delivered (``record_activity``: outputs ``resulting-activity``) and the outcome
 (``businessStatus``). One referral's changes are one transaction: a remote Task that cannot be applied leaves the
-referral as it was and is reported. The IG bounds polling: at least once per business day, not more often than
+referral as it was and is reported. A referral cancelled (or entered in error) here since the last sync has its
+remote Task moved the same way, with the reason (``push_closure``), unless it is already closed there. The IG bounds polling: at least once per business day, not more often than
 every 15 minutes (``CARECOORD_REFERRAL_SYNC_MINUTES``, default 60).
 
 **Receiving** (``receive_referral``, from a transaction Bundle POSTed to /fhir by ``fhir/interactions/
@@ -45,7 +46,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
@@ -58,7 +59,7 @@ from carecoord.common.errors import AccessDenied, DomainError, ValidationFailed
 from carecoord.common.middleware import origin
 from carecoord.patients.access import visible_patients
 from carecoord.patients.actions import register_patient
-from carecoord.patients.data import PatientData, PhoneData
+from carecoord.patients.data import PatientData
 from carecoord.patients.models import Patient
 from carecoord.referrals.actions import Actor, change_status, on_channel, record_activity, set_outcome
 from carecoord.referrals.models import (
@@ -282,6 +283,30 @@ def push_referral(*, referral: Referral, server: RemoteServer | None = None) -> 
     return referral
 
 
+# Closing moves the referring side makes here and tells the partner's server of.
+REQUESTER_CLOSES = (S.CANCELLED, S.ENTERED_IN_ERROR)
+
+
+def push_closure(*, referral: Referral, server: RemoteServer) -> int:
+    """Tell the partner's server that the referral was cancelled (or entered in error) here: its Task gets the same
+    status and reason, unless it is already closed there. 1 when a change was sent."""
+    with on_channel(EventChannel.SYNC):
+        remote = server.request("GET", f"Task/{referral.remote_task_id}")
+        sent = 0
+        if remote.get("status") not in TERMINAL:
+            changed = {**remote, "status": referral.status, "statusReason": {"text": referral.status_reason}}
+            remote = server.request("PUT", f"Task/{referral.remote_task_id}", changed)
+            sent = 1
+        version = str((remote.get("meta") or {}).get("versionId") or "")
+        with transaction.atomic():
+            Referral.objects.filter(pk=referral.pk).update(remote_version=version[:64], remote_synced_at=timezone.now())
+            record(by=None, username="referral-sync", action=AuditAction.EXPORT, object_type="Referral",
+                   object_id=str(referral.pk), patient=referral.patient_id,
+                   detail={"to": server.base, "task": referral.remote_task_id, "status": referral.status,
+                           "sent": bool(sent)})  # fmt: skip
+    return sent
+
+
 # --- polling ---------------------------------------------------------------------------------------------------------
 
 
@@ -474,6 +499,12 @@ def sync_partner(partner: PartnerOrganization, server: RemoteServer | None = Non
         target_directory_organization_id=partner.directory_organization_id,
         remote_base_url=server.base,
     ).exclude(remote_task_id="")
+    for closed in ours.filter(status__in=REQUESTER_CLOSES, remote_synced_at__lt=F("status_changed_at")):
+        try:
+            result.sent += push_closure(referral=closed, server=server)
+        except DomainError as error:
+            result.errors.append(f"referral {closed.pk}: {error.message}")
+            _log_failure(partner, error.message, closed)
     if not ours.filter(status__in=OPEN).exists():
         return result
     since = ours.filter(status__in=OPEN).aggregate(first=Min("remote_synced_at"))["first"]
@@ -487,8 +518,8 @@ def sync_partner(partner: PartnerOrganization, server: RemoteServer | None = Non
     by_task = {r.remote_task_id: r for r in ours.filter(remote_task_id__in=[str(t.get("id")) for t in tasks])}
     for resource in tasks:
         referral = by_task.get(str(resource.get("id")))
-        if referral is None:
-            continue
+        if referral is None or (referral.status in TERMINAL and referral.status != resource.get("status")):
+            continue  # closed here: nothing the remote says can move it (a cancellation here was sent above)
         version = str((resource.get("meta") or {}).get("versionId") or "")
         if version and version == referral.remote_version:
             continue
@@ -635,10 +666,6 @@ def receive_referral(*, incoming: IncomingReferral, by: User) -> tuple[Referral,
 
             loop.after_send(referral)
     return referral, True
-
-
-def phone(number: str) -> PhoneData:
-    return PhoneData(number=number)
 
 
 def remote_moment(value: Any) -> datetime.datetime | None:

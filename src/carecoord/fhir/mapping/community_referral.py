@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from carecoord.fhir.mapping.codes import BCP47, SNOMED, base_url, coding
+from carecoord.fhir.mapping.codes import SNOMED, base_url, coding
 from carecoord.fhir.mapping.directory import directory_organization_id, need_coding
 from carecoord.referrals.models import Referral, ReferralOutcome
 from carecoord.referrals.states import ReferralStatus, Side
@@ -242,7 +242,3 @@ def task_resource(referral: Referral, side: Side) -> dict[str, Any]:
     if outputs:
         resource["output"] = outputs
     return resource
-
-
-def language_coding(code: str, name: str) -> dict[str, Any]:
-    return {"coding": [coding(BCP47, code, name)], "text": name}

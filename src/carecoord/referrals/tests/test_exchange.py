@@ -28,10 +28,10 @@ import pytest
 from django.utils import timezone
 
 from carecoord.careplans.models import InterventionStatus
-from carecoord.referrals.actions import upsert_partner
+from carecoord.referrals.actions import Actor, change_status, upsert_partner
 from carecoord.referrals.exchange import ExchangeError, RemoteServer
 from carecoord.referrals.models import EventChannel
-from carecoord.referrals.states import ReferralStatus
+from carecoord.referrals.states import ReferralStatus, Side
 from carecoord.referrals.tests.builders import plan_with_goal, send, world
 from carecoord.testing.cli import run_carecoord
 
@@ -167,11 +167,12 @@ def test_a_referral_passes_to_another_carecoord_and_its_completion_comes_back(
     monkeypatch.setenv(TOKEN_VARIABLE, instance_b.sender_token)
     referral = send(w, share=SHARED, goal=goal, intervention=intervention)
     waiting = send(w, share=SHARED, reason="Needs a second pantry visit")
+    moved = send(w, share=SHARED, reason="Needs groceries delivered")
     assert referral.target_organization is None and not referral.remote_task_id
 
     status, out, err = run_carecoord(capsys, monkeypatch, "referral-sync")
     assert status == 0, (out, err)
-    assert "2 sent" in out
+    assert "3 sent" in out
     referral.refresh_from_db()
     assert referral.remote_task_id.startswith("referral-") and referral.remote_base_url == instance_b.base
     assert referral.status == S.REQUESTED
@@ -179,7 +180,7 @@ def test_a_referral_passes_to_another_carecoord_and_its_completion_comes_back(
     # B's partner finds the two referrals, sees the person only as shared, accepts and completes the first
     partner = instance_b.as_partner()
     inbox = partner.request("GET", "Task?status=requested&code=fulfill")
-    assert inbox["total"] == 2
+    assert inbox["total"] == 3
     task = partner.request("GET", f"Task/{referral.remote_task_id}")
     person = task["contained"][0]
     assert person["name"] == [{"text": "María García"}] and person["birthDate"] == w.patient.birth_date.isoformat()
@@ -224,10 +225,18 @@ def test_a_referral_passes_to_another_carecoord_and_its_completion_comes_back(
     assert intervention.status == InterventionStatus.COMPLETED
     assert "completed the referral: need met" in " ".join(goal.progress_notes.values_list("text", flat=True))
 
+    # the care manager cancels one here: the next sync cancels its Task on B, with the reason
+    moved.refresh_from_db()
+    change_status(referral=moved, to=S.CANCELLED, actor=Actor(side=Side.REQUESTER, by=w.cm), reason="Moved away")
+    status, out, err = run_carecoord(capsys, monkeypatch, "referral-sync")
+    assert status == 0, (out, err)
+    there = partner.request("GET", f"Task/{moved.remote_task_id}")
+    assert there["status"] == "cancelled" and there["statusReason"]["text"] == "Moved away"
+
     # a second sync changes nothing
     status, out, _ = run_carecoord(capsys, monkeypatch, "referral-sync")
-    assert status == 0 and "0 referrals changed" in out
-    assert referral.events.count() == 3
+    assert status == 0 and "0 sent" in out and "0 referrals changed" in out
+    assert referral.events.count() == 3 and moved.events.count() == 2
 
     # B goes away: the sync says so, exits 1, and the waiting referral keeps its state
     stop(instance_b.process)
