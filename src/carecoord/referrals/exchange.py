@@ -17,8 +17,9 @@ one step since the last poll, the moves in between are made in order, each allow
 state table), services delivered (``record_activity``: outputs ``resulting-activity``) and the outcome
 (``businessStatus``). One referral's changes are one transaction: a remote Task that cannot be applied leaves the
 referral as it was and is reported. A referral cancelled (or entered in error) here since the last sync has its
-remote Task moved the same way, with the reason (``push_closure``), unless it is already closed there. The IG bounds polling: at least once per business day, not more often than
-every 15 minutes (``CARECOORD_REFERRAL_SYNC_MINUTES``, default 60).
+remote Task moved the same way, with the reason (``push_closure``), unless it is already closed there. The IG
+bounds polling: at least once per business day, not more often than every 15 minutes
+(``CARECOORD_REFERRAL_SYNC_MINUTES``, default 60).
 
 **Receiving** (``receive_referral``, from a transaction Bundle POSTed to /fhir by ``fhir/interactions/
 transaction.py``): the sending system's user (a member of the organization that stands for the sender here)
