@@ -317,14 +317,15 @@ class ServiceSearchRow(models.Model):  # noqa: DJ008
 
     class Meta:
         # The bounding box is a range on latitude; every filter and rank column but the text ones follows in the
-        # same index, so a search reads a table row only for candidates that passed them (or for its text).
+        # same index (and the id, for PostgreSQL's index-only scans), so a search reads a table row only for
+        # candidates that passed them (or for its text).
         indexes = [
             models.Index(
                 fields=[
                     "latitude", "longitude", "active", "has_hours", "has_exceptions", "free", "minimum_age",
-                    "maximum_age", "assured_date", "needs", "terms", "languages",
+                    "maximum_age", "assured_date", "needs", "terms", "languages", "id",
                 ],
-                name="directory_search_geo_v2",
+                name="directory_search_geo_v3",
             ),
         ]  # fmt: skip
 
