@@ -55,6 +55,7 @@ def with_contents(plans: QuerySet[CarePlan]) -> QuerySet[CarePlan]:
         "interventions__performer_user",
         "interventions__performer_member__user",
         "interventions__goal",
+        "interventions__community_referrals",
         "signatures",
     )
 

@@ -145,6 +145,8 @@ def test_positive_food_screen_to_referral_accepted_and_completed_by_the_partner(
     page.wait_for_url(f"{base}/referrals/{referral.pk}/")
     expect(page.locator("main")).to_contain_text("Need met")
     shoot(page, "67-referral-closed-loop")
+    page.goto(f"{base}/careplans/{people['goal'].plan_id}/")
+    expect(page.locator("main")).to_contain_text("Referral: completed")
     page.goto(f"{base}/patients/{maria.pk}/")
     expect(page.locator("#referrals")).to_contain_text("Completed")
     shoot(page, "68-referral-chart-section")

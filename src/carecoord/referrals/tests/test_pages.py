@@ -237,3 +237,19 @@ def test_an_administrator_sets_how_referrals_reach_a_directory_organization(clie
     assert partner.link_recipient == "intake@harlemfood.example.org" and partner.organization is None
     audit = AuditRecord.objects.filter(object_type="PartnerOrganization", object_id=str(partner.pk), user=admin)
     assert audit.exists()
+
+
+def test_the_plan_page_shows_the_referral_and_the_partners_progress_note(client):
+    from carecoord.referrals.actions import complete
+    from carecoord.referrals.tests.builders import plan_with_goal
+
+    w = world()
+    goal, intervention = plan_with_goal(w)
+    referral = send(w, intervention=intervention)
+    change_status(referral=referral, to=S.ACCEPTED, actor=Actor(Side.TARGET, w.carla))
+    complete(referral=referral, actor=Actor(Side.TARGET, w.carla), outcome="need-met", note="Weekly box")
+    signed_in(client, w.cm)
+    page = client.get(reverse("careplans:detail", args=[goal.plan_id]))
+    body = page.content.decode()
+    assert page.status_code == 200 and "Referral: completed" in body
+    assert "From a community referral" in body and "need met (Weekly box)" in body
