@@ -30,7 +30,7 @@ from carecoord.contacts.billing.rules import last_day, month_bounds
 from carecoord.contacts.models import Contact, MonthStatus, Readiness
 from carecoord.dayview.ranking import Kind, Person, Row
 from carecoord.patients.models import Patient
-from carecoord.programs.models import Enrollment, EnrollmentStatus, ProgramReferral, ReferralStatus
+from carecoord.programs.models import Enrollment, EnrollmentStatus, ProgramReferral, ReferralSource, ReferralStatus
 from carecoord.programs.rules import month_start
 from carecoord.tasks.models import OPEN_STATUSES, Task, TaskKind, TaskPriority, TaskStatus
 from carecoord.tasks.queries import queues_for
@@ -58,11 +58,28 @@ class Covered:
 
 
 @dataclass(frozen=True)
+class Enrolled:
+    """One active enrollment of the caseload as the sources read it (plain values: a caseload has hundreds)."""
+
+    pk: uuid.UUID
+    person: Person
+    program_name: str
+    min_core_services: int
+    contacted: bool  # a contact this month
+    month_status: str | None  # this month's stored verdict
+    month_missing: list[str]
+
+    @property
+    def patient_id(self) -> uuid.UUID:
+        return self.person.id
+
+
+@dataclass(frozen=True)
 class Caseload:
     """The care manager's people: their active enrollments with the organization (one statement), with what the
     contacts source needs (a contact this month? this month's stored verdict)."""
 
-    enrollments: list[Enrollment]
+    enrollments: list[Enrolled]
 
     @property
     def patient_ids(self) -> list[uuid.UUID]:
@@ -127,20 +144,26 @@ def caseload(user: User, visible: QuerySet[Patient], today: datetime.date) -> Ca
             month_status=Subquery(verdict.values("status")[:1]),
             month_missing=Subquery(verdict.values("missing")[:1]),
         )
-        .select_related("patient", "program")
-        .only(  # what the sources read: a caseload of hundreds builds three models per row
+        .order_by("patient__family_folded", "patient__given_folded", "program__name")
+        .values_list(
             "pk",
             "patient_id",
-            "program_id",
             "patient__family_name",
             "patient__given_names",
             "patient__birth_date",
             "program__name",
             "program__min_core_services_per_month",
+            "contacted",
+            "month_status",
+            "month_missing",
         )
-        .order_by("patient__family_folded", "patient__given_folded", "program__name")
     )
-    return Caseload(list(rows))
+    return Caseload(
+        [
+            Enrolled(pk, Person(patient_id, f"{family}, {given}", born), program, minimum, contacted, status, missing)
+            for pk, patient_id, family, given, born, program, minimum, contacted, status, missing in rows
+        ]
+    )
 
 
 # Safety flags ----------------------------------------------------------------------------------------------------
@@ -364,16 +387,14 @@ def months_at_risk(load: Caseload, today: datetime.date) -> list[Row]:
     left = f"{_plural(days_left, 'day')} left"
     rows = []
     for enrollment in load.enrollments:
-        status = getattr(enrollment, "month_status", None)
-        missing = list(getattr(enrollment, "month_missing", None) or [])
-        contacted = bool(getattr(enrollment, "contacted", False))
-        program = enrollment.program
-        if not contacted:
-            needed = max(program.min_core_services_per_month, 1)
+        missing = [str(item) for item in enrollment.month_missing or []]
+        program = enrollment.program_name
+        if not enrollment.contacted:
+            needed = max(enrollment.min_core_services, 1)
             need = "; ".join(missing) if missing else _plural(needed, "core service")
-            why = f"No contact in {month} yet — {need} still needed, {left} ({program.name})"
-        elif status == Readiness.AT_RISK and missing:
-            why = f"{month} at risk: {'; '.join(missing)} still needed, {left} ({program.name})"
+            why = f"No contact in {month} yet — {need} still needed, {left} ({program})"
+        elif enrollment.month_status == Readiness.AT_RISK and missing:
+            why = f"{month} at risk: {'; '.join(missing)} still needed, {left} ({program})"
         else:
             continue
         rows.append(
@@ -384,9 +405,9 @@ def months_at_risk(load: Caseload, today: datetime.date) -> list[Row]:
                 why=why,
                 action_url=_chart(enrollment.patient_id, "contact-log"),
                 action_label="Log a contact",
-                person=person(enrollment.patient),
+                person=enrollment.person,
                 due=last_day(today),
-                detail=program.name,
+                detail=program,
             )
         )
     return rows
@@ -439,7 +460,7 @@ def plan_reviews(user: User, patient_ids: list[uuid.UUID], today: datetime.date,
 def screenings_overdue(load: Caseload, today: datetime.date) -> list[Row]:
     """Rescreening overdue for the caseload, judged by ``assessments.queries.screenings_due_for`` (the chart's
     rule, read for everyone at once)."""
-    people = {enrollment.patient_id: enrollment.patient for enrollment in load.enrollments}
+    people = {enrollment.patient_id: enrollment.person for enrollment in load.enrollments}
     rows = []
     for patient_id, due in screenings_due_for(list(people), today=today).items():
         for screening in due:
@@ -459,7 +480,7 @@ def screenings_overdue(load: Caseload, today: datetime.date) -> list[Row]:
                     why=f"{title} overdue since {day(screening.due_on)} ({since})",
                     action_url=_chart(patient_id, "screening"),
                     action_label="Open screening",
-                    person=person(people[patient_id]),
+                    person=people[patient_id],
                     due=screening.due_on,
                 )
             )
@@ -470,47 +491,45 @@ def screenings_overdue(load: Caseload, today: datetime.date) -> list[Row]:
 
 
 def referrals_waiting(user: User, today: datetime.date) -> list[Row]:
-    """Referrals to the user's organization waiting for a decision, oldest first (one statement). The receiving
-    organization is a party to each (``programs.access.access_referral``'s basis)."""
+    """Referrals to the user's organization waiting for a decision, oldest first (one statement, plain values: an
+    agency can have hundreds waiting). The receiving organization is a party to each
+    (``programs.access.access_referral``'s basis)."""
     found = (
         ProgramReferral.objects.filter(receiving_organization_id=user.organization_id, status=ReferralStatus.PENDING)
-        .select_related("patient", "program", "referring_organization")
-        .only(
+        .order_by("received_at")
+        .values_list(
             "pk",
             "received_at",
             "referrer_name",
             "source",
+            "patient_id",
             "patient__family_name",
             "patient__given_names",
             "patient__birth_date",
             "program__name",
             "referring_organization__name",
-        )
-        .order_by("received_at")[:SOURCE_LIMIT]
+        )[:SOURCE_LIMIT]
     )
+    sources = dict(ReferralSource.choices)
     rows = []
-    for referral in found:
-        received = timezone.localtime(referral.received_at)
+    for pk, received_at, referrer, source_code, patient_id, family, given, born, program, referring in found:
+        received = timezone.localtime(received_at)
         waiting = (today - received.date()).days
-        source = (
-            referral.referring_organization.name
-            if referral.referring_organization
-            else referral.referrer_name or referral.get_source_display()
-        )
+        source = referring or referrer or sources.get(source_code, source_code)
         rows.append(
             Row(
                 kind=Kind.REFERRAL,
-                key=f"ServiceRequest/{referral.pk}",
-                title=f"Referral to {referral.program.name}",
+                key=f"ServiceRequest/{pk}",
+                title=f"Referral to {program}",
                 why=(
-                    f"Referred to {referral.program.name} by {source} {relative(received)} — waiting "
+                    f"Referred to {program} by {source} {relative(received)} — waiting "
                     f"{_plural(waiting, 'day')} for a decision"
                     if waiting
-                    else f"Referred to {referral.program.name} by {source} today — waiting for a decision"
+                    else f"Referred to {program} by {source} today — waiting for a decision"
                 ),
-                action_url=link("programs:referral", referral.pk),
+                action_url=link("programs:referral", pk),
                 action_label="Decide",
-                person=person(referral.patient),
+                person=Person(id=patient_id, name=f"{family}, {given}", birth_date=born),
             )
         )
     return rows
