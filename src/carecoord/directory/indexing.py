@@ -32,7 +32,6 @@ from carecoord.directory.models import (
     Address,
     CostOption,
     Language,
-    Location,
     SearchHours,
     Service,
     ServiceArea,
@@ -151,9 +150,10 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
         if (latitude is None or longitude is None) and address is not None:
             point = zip_point(address.postal_code)
             latitude, longitude = (point.lat, point.lon) if point else (None, None)
-        hours = hours_of(place.__dict__["got_schedules"]) or service_hours or hours_of(at["got_schedules"])
-        location_languages = [w for lang in at["got_languages"] for w in language_words(lang.name, lang.code)]
-        location_language_names = [lang.name or language_name(lang.code) for lang in at["got_languages"]]
+        hours = hours_of(place.__dict__["got_schedules"]) or service_hours or hours_of(at["got_location_schedules"])
+        spoken = at["got_location_languages"]
+        location_languages = [w for lang in spoken for w in language_words(lang.name, lang.code)]
+        location_language_names = [lang.name or language_name(lang.code) for lang in spoken]
         words = service_words + name_tokens(place.description, location.name, address.city if address else "")
         row = ServiceSearchRow(
             service_at_location=place,
@@ -174,13 +174,11 @@ def _service_rows(service: Service) -> Iterator[tuple[ServiceSearchRow, list[Sea
 
 
 def _services(ids: list[int]) -> Iterable[Service]:
-    locations = Location.objects.prefetch_related(
-        Prefetch("addresses", to_attr="got_addresses"),
-        Prefetch("languages", to_attr="got_languages"),
+    places = ServiceAtLocation.objects.select_related("location").prefetch_related(
         Prefetch("schedules", to_attr="got_schedules"),
-    )
-    places = ServiceAtLocation.objects.prefetch_related(
-        Prefetch("schedules", to_attr="got_schedules"), Prefetch("location", locations)
+        Prefetch("location__addresses", to_attr="got_addresses"),
+        Prefetch("location__languages", to_attr="got_location_languages"),
+        Prefetch("location__schedules", to_attr="got_location_schedules"),
     )
     return (
         Service.objects.filter(id__in=ids)
