@@ -15,10 +15,18 @@ from carecoord.accounts.permissions import requires_mfa
 
 _EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/fhir", "/favicon")
 _LAST_SEEN = "carecoord_last_seen"
+# Pages poll for fresh counts (notifications, the day view's chips) with this header: a poll is not the person at
+# the keyboard, so it never keeps a session alive (HIPAA automatic logoff, 45 CFR 164.312(a)(2)(iii)).
+POLL_HEADER = "X-CareCoord-Poll"
+# The session's last activity is written at most this often (a write per page would be a database write per
+# request); the timeout may so fall up to this many seconds early.
+_TOUCH_SECONDS = 30
 
 
 class IdleTimeoutMiddleware:
-    """Log a web session out after ``CARECOORD_SESSION_IDLE_MINUTES`` without a request."""
+    """Log a web session out after ``CARECOORD_SESSION_IDLE_MINUTES`` without a request from the person (polls
+    sent by open pages do not count). An htmx request that finds its session timed out is told to load the sign-in
+    page (``HX-Redirect``) instead of having it swapped into the page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -30,8 +38,15 @@ class IdleTimeoutMiddleware:
             if last is not None and now - float(last) > settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)
                 login = reverse("accounts:login")
-                return HttpResponseRedirect(f"{login}?{urlencode({'next': request.path, 'timeout': '1'})}")
-            request.session[_LAST_SEEN] = now
+                target = f"{login}?{urlencode({'next': request.path, 'timeout': '1'})}"
+                if request.headers.get("HX-Request") == "true":
+                    response = HttpResponse(status=200)
+                    response["HX-Redirect"] = target
+                    return response
+                return HttpResponseRedirect(target)
+            polled = request.headers.get(POLL_HEADER) == "1"
+            if not polled and (last is None or now - float(last) >= _TOUCH_SECONDS):
+                request.session[_LAST_SEEN] = now
         return self.get_response(request)
 
 
