@@ -130,8 +130,10 @@ def test_home_sends_each_role_to_its_work(request, client, persona, home):
     assert response.status_code == 302 and response["Location"] == home
 
 
-def test_partner_home(client, cbo_carla):
+def test_partner_home_is_the_referral_inbox(client, cbo_carla):
     signed_in(client, cbo_carla)
     response = client.get("/")
-    assert response.status_code == 200
-    assert b"No referrals have been sent" in response.content
+    assert response.status_code == 302 and response["Location"] == "/referrals/inbox/"
+    inbox = client.get(response["Location"])
+    assert inbox.status_code == 200
+    assert b"No referrals here." in inbox.content

@@ -62,10 +62,12 @@ def full_day(cm: User, maria: Patient, agency: Organization) -> Built:
     enroll_person(ana, cm, care_manager=cm)
     now = timezone.localtime()
     admitted, discharged = now - 3 * DAY, (now - DAY).replace(hour=11, minute=0)
+    # Two hours ago, but today whatever the hour the tests run (just after midnight it would be yesterday).
+    ed_visit = max(now - datetime.timedelta(hours=2), now.replace(hour=0, minute=0, second=0, microsecond=0))
     process(
         message("A01", "M1", admitted=stamp(admitted)),
         message("A03", "M2", admitted=stamp(admitted), discharged=stamp(discharged), disposition="01"),
-        message("A04", "E1", patient_class="E", visit="V200", admitted=stamp(now - datetime.timedelta(hours=2))),
+        message("A04", "E1", patient_class="E", visit="V200", admitted=stamp(ed_visit)),
     )
     transition = Transition.objects.get(patient=ana)
 
