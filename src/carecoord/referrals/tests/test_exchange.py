@@ -38,7 +38,7 @@ from carecoord.testing.cli import run_carecoord
 pytestmark = pytest.mark.django_db
 S = ReferralStatus
 TOKEN_VARIABLE = "CARECOORD_TEST_PARTNER_TOKEN"
-DEADLINE = 300.0  # seconds for a step of instance B (migrate on a loaded CI machine can take minutes); never waited out when it works
+DEADLINE = 300.0  # seconds for a step of instance B (a loaded CI machine migrates slowly); not waited out when it works
 SDOHCC = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 OUTCOME = "http://carecoord.org/fhir/CodeSystem/referral-outcome"
 SHARED = ["name", "birth_date", "phone", "language"]
