@@ -145,26 +145,29 @@ def screenings_due(patient_id: PatientKey, *, today: datetime.date | None = None
 
 
 def screenings_due_for(
-    patient_ids: Iterable[uuid.UUID], *, today: datetime.date | None = None
+    patient_ids: Iterable[uuid.UUID], *, today: datetime.date | None = None, by_range: bool = False
 ) -> dict[uuid.UUID, list[ScreeningDue]]:
-    """``screenings_due`` for many people at once (a caseload): three statements whatever their number."""
+    """``screenings_due`` for many people at once (a caseload): three statements whatever their number.
+
+    ``by_range``: read everyone between the smallest and the largest id and keep the asked ones (two parameters
+    instead of one per person; for a run of neighbouring ids, such as the rules job's slices of everyone
+    enrolled, where binding thousands of ids costs more than the statement)."""
     day = today or timezone.localdate()
     ids = list(dict.fromkeys(patient_ids))
     due: dict[uuid.UUID, list[ScreeningDue]] = {key: [] for key in ids}
     rules = policy().rescreening
     if not ids or not rules:
         return due
+    people = Q(patient_id__gte=min(ids), patient_id__lte=max(ids)) if by_range else Q(patient_id__in=ids)
     starts: dict[uuid.UUID, list[tuple[str, datetime.date]]] = defaultdict(list)
-    for key, program, start in Enrollment.objects.filter(
-        patient_id__in=ids, status=EnrollmentStatus.ACTIVE
-    ).values_list("patient_id", "program_id", "start_date"):
+    for key, program, start in Enrollment.objects.filter(people, status=EnrollmentStatus.ACTIVE).values_list(
+        "patient_id", "program_id", "start_date"
+    ):
         starts[key].append((program, start))
     urls = [rule.instrument_url for rule in rules]
     latest: dict[tuple[uuid.UUID, str], datetime.datetime] = {}
     for key, url, authored in (
-        QuestionnaireResponse.objects.filter(
-            patient_id__in=ids, status__in=FINISHED_STATUSES, questionnaire__url__in=urls
-        )
+        QuestionnaireResponse.objects.filter(people, status__in=FINISHED_STATUSES, questionnaire__url__in=urls)
         .values_list("patient_id", "questionnaire__url", "authored")
         .order_by("authored", "pk")
     ):

@@ -255,8 +255,8 @@ RESCREEN_CHUNK = 2000
 
 def find_rescreening_due(scope: Scope) -> Iterator[Obligation]:
     """People enrolled in a program a rescreening rule covers whose screen falls due within the lead time
-    (``assessments.queries.screenings_due_for``: three statements per 2,000 people), one task per organization
-    they are enrolled with."""
+    (``assessments.queries.screenings_due_for``: three statements per 2,000 people, read by id range, as the people
+    are in id order), one task per organization they are enrolled with."""
     by_patient: dict[uuid.UUID, dict[uuid.UUID, uuid.UUID | None]] = defaultdict(dict)
     for organization, patient, manager in (
         _active_enrollments(scope)
@@ -268,7 +268,7 @@ def find_rescreening_due(scope: Scope) -> Iterator[Obligation]:
     horizon = scope.today + datetime.timedelta(days=scope.config.lead_days)
     people = list(by_patient)
     for start in range(0, len(people), RESCREEN_CHUNK):
-        due = screenings_due_for(people[start : start + RESCREEN_CHUNK], today=scope.today)
+        due = screenings_due_for(people[start : start + RESCREEN_CHUNK], today=scope.today, by_range=True)
         for patient, screenings in due.items():
             for screening in screenings:
                 if screening.due_on > horizon:
