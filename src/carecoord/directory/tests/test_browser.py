@@ -3,6 +3,7 @@ Screenshots: /tmp/directory_search.png and /tmp/directory_service.png."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 
@@ -22,7 +23,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def test_search_as_you_type_for_a_person_then_open_a_service(page, live_server, tmp_path):  # noqa: F811
     agency = make_organization("Brooklyn Care Partners", "care_management_agency")
     alice = make_user("alice_rn", role="licensed_care_manager", organization=agency, licensed=True, first_name="Alice")
-    maria = make_patient(alice, family_name="García", given_names="María")  # lives in 11201, speaks Spanish
+    # Lives in 11201, speaks Spanish, and is old enough for the Harlem pantry's 60+ (the factory's birth dates vary).
+    maria = make_patient(alice, family_name="García", given_names="María", birth_date=datetime.date(1950, 3, 12))
     import_services(
         tmp_path,
         service("Fulton Street Food Pantry", terms=["Food Pantry"], languages=[{"id": "l1", "name": "Spanish"}],
