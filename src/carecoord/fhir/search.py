@@ -208,6 +208,20 @@ def date_condition(field_name: str, value: str, *, name: str, aware: bool) -> Q:
     return Q(**{f"{field_name}__gte": low})  # ge
 
 
+def string_match(*fields: str) -> FilterBuilder:
+    """A FHIR string parameter over ``fields`` (any of them): case-insensitive starts-with, ``:contains``, or
+    ``:exact``."""
+
+    def build(modifier: str, value: str) -> Q:
+        lookup = {"exact": "exact", "contains": "icontains"}.get(modifier, "istartswith")
+        condition = Q(pk__in=[])
+        for name in fields:
+            condition |= Q(**{f"{name}__{lookup}": value})
+        return condition
+
+    return build
+
+
 def token(value: str) -> tuple[str | None, str]:
     """(system, code) of a token value: ``system|code``, ``|code`` (no system) or ``code`` (any system)."""
     if "|" in value:

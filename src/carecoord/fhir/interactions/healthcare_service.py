@@ -39,6 +39,7 @@ from carecoord.fhir.search import (
     parse_query,
     reference_id,
     searchset,
+    string_match,
     token,
 )
 
@@ -64,14 +65,6 @@ def read(request: FhirRequest, service_id: str) -> FhirResponse:
     if found is None:
         raise NotFound(f"No healthcare service with id {service_id}.")
     return versioned(healthcare_service_resource(found))
-
-
-def _name(modifier: str, value: str) -> Q:
-    if modifier == "exact":
-        return Q(name=value)
-    if modifier == "contains":
-        return Q(name__icontains=value) | Q(alternate_name__icontains=value)
-    return Q(name__istartswith=value) | Q(alternate_name__istartswith=value)
 
 
 def _category(_: str, value: str) -> Q:
@@ -119,7 +112,7 @@ def _active(_: str, value: str) -> Q:
 BUILDERS: dict[str, FilterBuilder] = {
     "_id": lambda _, v: Q(pk=int(v)) if v.isdigit() else NOTHING,
     "_lastUpdated": lambda _, v: date_condition("updated_at", v, name="_lastUpdated", aware=True),
-    "name": _name,
+    "name": string_match("name", "alternate_name"),
     "service-category": _category,
     "service-type": _type,
     "organization": _organization,

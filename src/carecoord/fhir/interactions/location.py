@@ -32,10 +32,12 @@ from carecoord.fhir.search import (
     parse_query,
     reference_id,
     searchset,
+    string_match,
     token,
 )
 
 NOTHING = Q(pk__in=[])
+ADDRESS_PARTS = ("address_1", "address_2", "city", "region", "state_province", "postal_code")
 DEFAULT_NEAR_KM = 50.0
 _UNITS = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
 
@@ -122,25 +124,6 @@ def read(request: FhirRequest, location_id: str) -> FhirResponse:
     return versioned(location_resource(found))
 
 
-def _name(modifier: str, value: str) -> Q:
-    if modifier == "exact":
-        return Q(name=value)
-    if modifier == "contains":
-        return Q(name__icontains=value) | Q(alternate_name__icontains=value)
-    return Q(name__istartswith=value) | Q(alternate_name__istartswith=value)
-
-
-def _address_part(*fields: str) -> FilterBuilder:
-    def build(modifier: str, value: str) -> Q:
-        lookup = {"exact": "exact", "contains": "icontains"}.get(modifier, "istartswith")
-        condition = NOTHING
-        for field in fields:
-            condition |= Q(**{f"addresses__{field}__{lookup}": value})
-        return condition
-
-    return build
-
-
 def _organization(_: str, value: str) -> Q:
     key = directory_key(reference_id(value, "Organization"))
     return Q(organization_id=key) if key is not None else NOTHING
@@ -153,11 +136,16 @@ def _type(_: str, value: str) -> Q:
 BUILDERS: dict[str, FilterBuilder] = {
     "_id": lambda _, v: Q(pk=int(v)) if v.isdigit() else NOTHING,
     "_lastUpdated": lambda _, v: date_condition("updated_at", v, name="_lastUpdated", aware=True),
-    "name": _name,
-    "address": _address_part("address_1", "address_2", "city", "region", "state_province", "postal_code"),
-    "address-city": _address_part("city"),
-    "address-state": _address_part("state_province"),
-    "address-postalcode": _address_part("postal_code"),
+    "name": string_match("name", "alternate_name"),
+    "address": string_match(
+        *(
+            f"addresses__{part}"
+            for part in ("address_1", "address_2", "city", "region", "state_province", "postal_code")
+        )
+    ),
+    "address-city": string_match("addresses__city"),
+    "address-state": string_match("addresses__state_province"),
+    "address-postalcode": string_match("addresses__postal_code"),
     "organization": _organization,
     "type": _type,
 }
