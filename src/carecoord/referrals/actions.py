@@ -20,6 +20,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -37,6 +38,7 @@ from carecoord.directory.models import Location, ResourceOrganization, Service
 from carecoord.patients.models import Patient
 from carecoord.referrals.models import (
     ConsentMethod,
+    Direction,
     EventChannel,
     PartnerOrganization,
     Referral,
@@ -86,11 +88,11 @@ class Actor:
     @property
     def name(self) -> str:
         if self.by is not None:
-            return _user_display(self.by)
+            return user_display(self.by)
         return self.display or ("the partner" if self.side == Side.TARGET else "the referring team")
 
 
-def _user_display(user: User) -> str:
+def user_display(user: User) -> str:
     return f"{user.get_full_name() or user.username} ({user.organization.name})"
 
 
@@ -261,12 +263,19 @@ def send_referral(
             raise ValidationFailed(f"{service.name} names no organization to send to.", field="service")
         partner = PartnerOrganization.objects.filter(directory_organization=organization).first()
         now = at or timezone.now()
+        shared = shared_details(patient, share)
         with transaction.atomic():
-            referral = Referral.objects.create(
+            referral = _open_referral(
+                by=by,
+                channel=channel,
+                now=now,
+                audit={
+                    "target": organization.name,
+                    "service": str(service.pk),
+                    "shared": sorted(shared),
+                    "consent": consent.method,
+                },
                 patient=patient,
-                referring_organization_id=by.organization_id,
-                requester=by,
-                requester_display=_user_display(by),
                 need=need.strip(),
                 service=service,
                 location=location,
@@ -276,40 +285,96 @@ def send_referral(
                 priority=priority,
                 reason=reason.strip(),
                 note_to_partner=note_to_partner.strip(),
-                shared=shared_details(patient, share),
+                shared=shared,
                 consent_method=consent.method,
                 consent_recorded_by=by,
                 consent_recorded_at=now,
                 consent_note=consent.note.strip()[:300],
-                status=S.REQUESTED,
-                status_changed_at=now,
                 authored_on=now,
                 goal=goal,
                 intervention=intervention,
                 screening=screening,
                 source_task=source_task,
-                created_at=now,
-                updated_at=now,
             )
-            ReferralEvent.objects.create(
-                referral=referral, at=now, from_status="", to_status=S.REQUESTED, by_user=by,
-                by_display=_user_display(by), channel=channel,
-            )  # fmt: skip
             if source_task is not None and source_task.is_open:
                 close_task(task=source_task, status=TaskStatus.COMPLETED, by=by, reason="Referral sent")
-            _audit(
-                referral,
-                by,
-                AuditAction.CREATE,
-                target=organization.name,
-                service=str(service.pk),
-                shared=sorted(referral.shared),
-                consent=consent.method,
-            )
-            from carecoord.referrals import loop
-
-            loop.after_send(referral)
     return referral
+
+
+def _open_referral(
+    *, by: User, channel: str, now: datetime.datetime, audit: dict[str, object], event_reason: str = "", **fields: Any
+) -> Referral:
+    """A new requested referral from ``by``'s organization: the record, its first event, the audit record, and what
+    sending does elsewhere (``loop.after_send``). Inside the caller's transaction."""
+    referral = Referral.objects.create(
+        referring_organization_id=by.organization_id,
+        requester=by,
+        requester_display=user_display(by),
+        status=S.REQUESTED,
+        status_changed_at=now,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    ReferralEvent.objects.create(
+        referral=referral, at=now, from_status="", to_status=S.REQUESTED, by_user=by, by_display=user_display(by),
+        channel=channel, reason=event_reason,
+    )  # fmt: skip
+    record(
+        by=by,
+        action=AuditAction.CREATE,
+        object_type="Referral",
+        object_id=str(referral.pk),
+        patient=referral.patient_id,
+        detail=audit,
+    )
+    from carecoord.referrals import loop
+
+    loop.after_send(referral)
+    return referral
+
+
+def record_incoming_referral(
+    *,
+    patient: Patient,
+    by: User,
+    target: Organization,
+    target_display: str,
+    need: str,
+    priority: str,
+    reason: str,
+    note: str,
+    shared: dict[str, str],
+    authored_on: datetime.datetime | None,
+    remote_base_url: str,
+    remote_task_id: str,
+    remote_service_request_id: str,
+) -> Referral:
+    """Record a referral another system sent (``referrals.exchange.receive_referral`` has checked the sender and
+    matched or registered the person): requested, for the partner organization ``target``."""
+    now = timezone.now()
+    with on_channel(EventChannel.FHIR), transaction.atomic():
+        return _open_referral(
+            by=by,
+            channel=EventChannel.FHIR,
+            now=now,
+            event_reason="Received from the sender's system",
+            audit={"direction": "incoming", "target": target.name, "remote": remote_task_id},
+            direction=Direction.INCOMING,
+            patient=patient,
+            need=need[:40],
+            target_organization=target,
+            target_display=(target_display or target.name)[:300],
+            priority=priority,
+            reason=reason.strip(),
+            note_to_partner=note.strip(),
+            shared={key: value for key, value in shared.items() if value},
+            authored_on=authored_on or now,
+            remote_base_url=remote_base_url,
+            remote_task_id=remote_task_id[:200],
+            remote_service_request_id=remote_service_request_id[:200],
+            remote_synced_at=now,
+        )
 
 
 # Moving through the states --------------------------------------------------------------------------------------

@@ -62,13 +62,19 @@ from carecoord.patients.access import visible_patients
 from carecoord.patients.actions import register_patient
 from carecoord.patients.data import PatientData
 from carecoord.patients.models import Patient
-from carecoord.referrals.actions import Actor, change_status, on_channel, record_activity, set_outcome
+from carecoord.referrals.actions import (
+    Actor,
+    change_status,
+    on_channel,
+    record_activity,
+    record_incoming_referral,
+    set_outcome,
+)
 from carecoord.referrals.models import (
     Direction,
     EventChannel,
     PartnerOrganization,
     Referral,
-    ReferralEvent,
     ReferralOutcome,
     ReferralPriority,
 )
@@ -637,35 +643,26 @@ def receive_referral(*, incoming: IncomingReferral, by: User) -> tuple[Referral,
                 if existing is not None:
                     return existing, False
             patient = _match_or_register(incoming.patient, by)
-            now = timezone.now()
             shared = {
                 "name": f"{incoming.patient.given_names} {incoming.patient.family_name}".strip(),
                 "birth_date": incoming.patient.birth_date.isoformat() if incoming.patient.birth_date else "",
+                "phone": incoming.patient.phones[0].number if incoming.patient.phones else "",
             }
-            if incoming.patient.phones:
-                shared["phone"] = incoming.patient.phones[0].number
-            display = f"{by.get_full_name() or by.username} ({by.organization.name})"
-            referral = Referral.objects.create(
-                direction=Direction.INCOMING, patient=patient, referring_organization_id=by.organization_id,
-                requester=by, requester_display=display[:300], need=incoming.need[:40],
-                target_organization=incoming.target, target_display=incoming.target_display[:300] or
-                incoming.target.name, priority=incoming.priority, reason=incoming.reason.strip(),
-                note_to_partner=incoming.note.strip(), shared={k: v for k, v in shared.items() if v},
-                status=S.REQUESTED, status_changed_at=now, authored_on=incoming.authored_on or now,
-                remote_base_url=key, remote_task_id=incoming.remote_id[:200],
-                remote_service_request_id=incoming.remote_service_request_id[:200], remote_synced_at=now,
-                created_at=now, updated_at=now,
-            )  # fmt: skip
-            ReferralEvent.objects.create(
-                referral=referral, at=now, from_status="", to_status=S.REQUESTED, by_user=by, by_display=display[:300],
-                channel=EventChannel.FHIR, reason="Received from the sender's system",
-            )  # fmt: skip
-            record(by=by, action=AuditAction.CREATE, object_type="Referral", object_id=str(referral.pk),
-                   patient=patient, detail={"direction": "incoming", "target": incoming.target.name,
-                                            "remote": incoming.remote_id})  # fmt: skip
-            from carecoord.referrals import loop
-
-            loop.after_send(referral)
+            referral = record_incoming_referral(
+                patient=patient,
+                by=by,
+                target=incoming.target,
+                target_display=incoming.target_display,
+                need=incoming.need,
+                priority=incoming.priority,
+                reason=incoming.reason,
+                note=incoming.note,
+                shared=shared,
+                authored_on=incoming.authored_on,
+                remote_base_url=key,
+                remote_task_id=incoming.remote_id,
+                remote_service_request_id=incoming.remote_service_request_id,
+            )
     return referral, True
 
 
