@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness import start_django  # bench/ is the script's directory, so on sys.path
+from harness import percentile, start_django  # bench/ is the script's directory, so on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = "carecoord_bench_billing"
@@ -55,11 +55,6 @@ TARGET_REPORT_S = 60.0
 FAMILY = ["Garcia", "Nguyen", "Smith", "Kim", "Cohen", "Okafor", "Diallo", "Rossi", "Lopez", "Chen", "Patel", "Park"]
 GIVEN = ["Maria", "Jose", "Lan", "James", "Aisha", "Wei", "Fatima", "David", "Ana", "Kwame", "Olga", "Luis"]
 PROGRAMS = [("ny-hh-adult", 70), ("ny-hh-plus-smi", 10), ("medicare-ccm", 15), ("medicare-pcm", 5)]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))]
 
 
 def peak_mb() -> float:

@@ -41,8 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import start_django  # bench/ is the script's directory, so on sys.path
-from programs import load, percentile  # bench/ is the script's directory, so on sys.path
+from harness import percentile, start_django  # bench/ is the script's directory, so on sys.path
+from programs import load  # bench/ is the script's directory, so on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = os.environ.get("CARECOORD_BENCH_DATABASE", "carecoord_bench_dayview")

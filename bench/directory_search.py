@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import percentile, start_django  # bench/ is the script's directory, so on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 30.0
 TERMS = [
@@ -64,11 +66,6 @@ KIND_TEXT = "text + ZIP + 10 km"
 KIND_TEXT_WIDE = "text + ZIP + 25 km"
 KIND_OPEN = "open now + language, 10 km"
 KIND_STATE = "open now + language, statewide"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))]
 
 
 @dataclass
@@ -239,9 +236,6 @@ def load_directory(services: int, rng: random.Random) -> list[str]:
 
 
 def worker(url: str, services: int, repeat: int, explain: bool, result_path: str) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from harness import start_django
-
     start_django(url)
     from django.db import connection
 

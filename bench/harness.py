@@ -1,4 +1,4 @@
-"""What the benchmark workers share: Django started against the bench's database, migrated."""
+"""What the benchmark workers share: Django started against the bench's database, migrated; percentiles."""
 
 from __future__ import annotations
 
@@ -30,3 +30,9 @@ def start_django(url: str, *, pages: bool = False) -> None:
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
     call_command("migrate", verbosity=0)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value at ``share`` (0.95 for p95) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))]

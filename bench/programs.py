@@ -41,7 +41,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from harness import start_django  # bench/ is the script's directory, so on sys.path
+from harness import percentile, start_django  # bench/ is the script's directory, so on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = "carecoord_bench_programs"
@@ -93,11 +93,6 @@ GIVEN = [
     "Yusuf",
 ]
 LANGUAGES = ["en", "en", "en", "es", "es", "zh", "ru", "ht", "bn", "ko"]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))]
 
 
 def load(people: int, care_managers: int, agencies: int) -> dict[str, Any]:

@@ -40,16 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import percentile  # bench/ is the script's directory, so on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_DATABASE = "carecoord_bench"
 PG_URL = f"postgresql://root@127.0.0.1:5432/{PG_DATABASE}"
 TARGET_P95_MS = 50.0
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))
-    return ordered[rank]
 
 
 @dataclass
