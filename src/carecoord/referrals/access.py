@@ -160,11 +160,7 @@ def access_referral_by_token(token: str, *, action: str = AuditAction.READ) -> R
                detail={"reason": "unknown-token"}, username="secure link")  # fmt: skip
         raise NotFound("This link does not open anything.")
     referral = link.referral
-    now = timezone.now()
-    problem = (
-        "revoked" if link.revoked_at is not None else "expired" if now >= link.expires_at else
-        "closed" if not referral.is_open else ""
-    )  # fmt: skip
+    problem = link.unusable_because(timezone.now())
     if problem:
         record(by=None, action=action, object_type="ReferralLink", object_id=str(link.pk),
                patient=referral.patient_id, outcome=AuditOutcome.DENIED, detail={"reason": problem},

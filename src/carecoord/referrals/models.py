@@ -272,6 +272,10 @@ class ReferralLink(models.Model):
     def __str__(self) -> str:
         return f"link to referral {self.referral_id}"
 
-    def is_usable(self, now: datetime.datetime | None = None) -> bool:
-        moment = now or timezone.now()
-        return self.revoked_at is None and moment < self.expires_at and self.referral.is_open
+    def unusable_because(self, now: datetime.datetime) -> str:
+        """Why the link no longer opens its referral ("revoked", "expired", "closed"), or "" while it does."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        return "" if self.referral.is_open else "closed"

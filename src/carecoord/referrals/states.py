@@ -57,7 +57,6 @@ MOVES: dict[tuple[str, str], frozenset[Side]] = {
 }
 MOVES.update({(status, S.ENTERED_IN_ERROR): _REQUESTER for status in S.values if status != S.ENTERED_IN_ERROR})
 
-INITIAL: frozenset[str] = frozenset({S.DRAFT, S.REQUESTED})
 TERMINAL: frozenset[str] = frozenset({S.REJECTED, S.CANCELLED, S.COMPLETED, S.FAILED, S.ENTERED_IN_ERROR})
 OPEN: frozenset[str] = frozenset(S.values) - TERMINAL
 # The IG: statusReason.text should be given for these; CareCoord requires it.
